@@ -1,0 +1,155 @@
+"""The one configuration object, read from the environment once and changed by ``configure``.
+
+Everything the hot path needs is a plain attribute of a single module-level
+:class:`Config` instance, so the decorator reads ``_config.CONFIG.enabled``
+(one attribute load) rather than calling a function per event.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CONFIG", "Config", "configure", "reset_defaults"]
+
+_DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+_DEFAULT_MAX_CHARS = 100_000
+_DEFAULT_MAX_ITEMS = 10_000
+
+
+@dataclass
+class Config:
+    """Settings of the tracer. Change them with :func:`jsontrace.configure`."""
+
+    #: Directory for the segment files; created (mode 0700) on the first write.
+    dir: Path = field(default_factory=lambda: Path("logs"))
+    #: Master switch. Off, a traced function costs one attribute check.
+    enabled: bool = True
+    #: A segment file that would grow past this many bytes is closed and a new one opened.
+    max_bytes: int = _DEFAULT_MAX_BYTES
+    #: Keep at most this many of this process's segment files (None: keep all).
+    max_segments: int | None = None
+    #: Strings longer than this are cut, with a mark saying how much was dropped.
+    max_chars: int = _DEFAULT_MAX_CHARS
+    #: Lists and dicts longer than this are cut the same way.
+    max_items: int = _DEFAULT_MAX_ITEMS
+    #: Scrub secrets (keys like ``api_key``, strings like ``sk-...``) before writing.
+    redact: bool = True
+    #: Extra key names (matched as the last ``_``-separated part, any case) to redact.
+    redact_keys: tuple[str, ...] = ()
+    #: Extra regular expressions whose matches inside strings are redacted.
+    redact_patterns: tuple[str, ...] = ()
+
+
+def _from_env(env: os._Environ[str] | dict[str, str]) -> Config:
+    config = Config()
+    if (value := env.get("JSONTRACE_DIR")) is not None and value.strip():
+        config.dir = Path(value)
+    if (value := env.get("JSONTRACE_ENABLED")) is not None:
+        config.enabled = _parse_bool("JSONTRACE_ENABLED", value, default=True)
+    if (value := env.get("JSONTRACE_REDACT")) is not None:
+        config.redact = _parse_bool("JSONTRACE_REDACT", value, default=True)
+    if (value := env.get("JSONTRACE_MAX_BYTES")) is not None:
+        config.max_bytes = _parse_size("JSONTRACE_MAX_BYTES", value, _DEFAULT_MAX_BYTES)
+    return config
+
+
+def _parse_bool(name: str, value: str, *, default: bool) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    # A typo in an environment variable must not stop the user's app from starting.
+    _warn_env(f"{name}={value!r} is not a boolean (use 1 or 0); using {int(default)}")
+    return default
+
+
+def _parse_size(name: str, value: str, default: int) -> int:
+    text = value.strip().lower()
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    multiplier = 1
+    if text[-1:] in units:
+        multiplier = units[text[-1]]
+        text = text[:-1]
+    try:
+        size = int(text) * multiplier
+    except ValueError:
+        size = 0
+    if size <= 0:
+        _warn_env(f"{name}={value!r} is not a positive size (e.g. 1048576 or 64M); using {default}")
+        return default
+    return size
+
+
+def _warn_env(message: str) -> None:
+    from ._errors import JsonTraceWarning
+
+    warnings.warn(message, JsonTraceWarning, stacklevel=3)
+
+
+CONFIG: Config = _from_env(os.environ)
+
+
+def configure(
+    *,
+    dir: str | os.PathLike[str] | None = None,  # noqa: A002 - the natural name for users
+    enabled: bool | None = None,
+    max_bytes: int | None = None,
+    max_segments: int | None = None,
+    max_chars: int | None = None,
+    max_items: int | None = None,
+    redact: bool | None = None,
+    redact_keys: Iterable[str] | None = None,
+    redact_patterns: Iterable[str] | None = None,
+) -> None:
+    """Change the tracer's settings; arguments left as None keep their current value.
+
+    Raises ``ValueError`` at once for a setting that can never work (a negative
+    size, an invalid regular expression), because that is a programming error
+    caught at start-up, not a runtime failure of tracing.
+    """
+    changes: dict[str, Any] = {}
+    if dir is not None:
+        changes["dir"] = Path(dir)
+    if enabled is not None:
+        changes["enabled"] = bool(enabled)
+    for name, value in (
+        ("max_bytes", max_bytes),
+        ("max_chars", max_chars),
+        ("max_items", max_items),
+    ):
+        if value is not None:
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f"configure({name}=...) must be a positive int, got {value!r}")
+            changes[name] = value
+    if max_segments is not None:
+        if not isinstance(max_segments, int) or max_segments < 1:
+            raise ValueError(f"configure(max_segments=...) must be an int >= 1, got {max_segments!r}")
+        changes["max_segments"] = max_segments
+    if redact is not None:
+        changes["redact"] = bool(redact)
+    if redact_keys is not None:
+        changes["redact_keys"] = tuple(str(key) for key in redact_keys)
+    if redact_patterns is not None:
+        changes["redact_patterns"] = tuple(redact_patterns)
+    _apply(replace(CONFIG, **changes))
+
+
+def reset_defaults() -> None:
+    """Return to the settings taken from the environment at import (for tests)."""
+    _apply(_from_env(os.environ))
+
+
+def _apply(new: Config) -> None:
+    # Mutate the one shared object so that modules holding a reference to CONFIG see it.
+    from . import _pipeline
+
+    _pipeline.check_config(new)  # raises before anything changes
+    for name in Config.__dataclass_fields__:
+        setattr(CONFIG, name, getattr(new, name))
+    _pipeline.rebuild()

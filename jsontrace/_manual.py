@@ -1,0 +1,85 @@
+"""``trace(...)``: a run around a block of code that is not a function."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+from ._config import CONFIG
+from ._context import current_run
+from ._errors import report_once
+from ._run import Run
+from ._serialize import safe_repr
+
+__all__ = ["trace"]
+
+
+class trace:  # noqa: N801 - used like a function: ``with trace("retrieve") as run:``
+    """Record a block as a run, nested under the current run; usable with ``with`` and ``async with``.
+
+    ::
+
+        with trace("retrieve", run_type="retriever", inputs={"query": q}) as run:
+            docs = search(q)
+            run.set_outputs(docs)
+
+    An exception leaving the block ends the run with status ``error`` (or
+    ``cancelled`` for ``asyncio.CancelledError``) and goes on unchanged. When
+    tracing is off, or jsontrace itself fails, the block runs all the same
+    and ``run`` is None.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        run_type: str = "chain",
+        inputs: Mapping[str, Any] | None = None,
+        tags: Iterable[str] = (),
+        metadata: Mapping[str, Any] | None = None,
+        enabled: bool | None = None,
+    ) -> None:
+        self._args = (name, run_type, inputs, tags, metadata)
+        self._enabled = enabled
+        self._run: Run | None = None
+        self._token: Any = None
+
+    def __enter__(self) -> Run | None:
+        enabled = CONFIG.enabled if self._enabled is None else self._enabled
+        if not enabled:
+            return None
+        name, run_type, inputs, tags, metadata = self._args
+        try:
+            self._run = Run(name, run_type=run_type, inputs=dict(inputs or {}), tags=tags, metadata=metadata)
+        except Exception as exc:  # noqa: BLE001
+            report_once(f"trace:{name}", f"could not trace {name!r}: {safe_repr(exc)}")
+            return None
+        self._token = current_run.set(self._run)
+        return self._run
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        run = self._run
+        if run is None:
+            return
+        current_run.reset(self._token)
+        if exc is not None:
+            run.fail(exc)
+        else:
+            run.end(None)
+
+    async def __aenter__(self) -> Run | None:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)

@@ -1,0 +1,126 @@
+"""The structlog pipeline jsontrace writes through, built from the configuration.
+
+jsontrace never touches structlog's global configuration: it builds its own
+bound logger around its own processors and sink, so users who configure
+structlog for their own logs neither affect our events nor receive them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, MutableMapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ._config import CONFIG, Config
+from ._errors import report_once
+from ._writer import SegmentWriter, forget_writer
+
+if TYPE_CHECKING:
+    import structlog
+
+__all__ = ["Sink", "check_config", "emit", "processors_for", "rebuild", "set_sink"]
+
+
+class Sink(Protocol):
+    """Where rendered lines go: the segment writer, or memory in ``jsontrace.testing``."""
+
+    def write(self, line: bytes) -> None: ...
+
+
+def _event_logger(sink: Sink, processors: list[Processor]) -> structlog.BoundLoggerBase:
+    """A structlog bound logger with one method, ``emit``: run an event through the chain.
+
+    structlog (and through it rich) is imported here, on the first event, not
+    at ``import jsontrace``: it is most of our import time.
+    """
+    import structlog
+
+    class EventLogger(structlog.BoundLoggerBase):
+        def emit(self, event: dict[str, Any]) -> None:
+            args, _ = self._process_event("emit", None, event)
+            self._logger.write(args[0])
+
+    return EventLogger(sink, processors, {})
+
+
+Processor = Callable[[Any, str, MutableMapping[str, Any]], Any]
+
+
+def processors_for(config: Config) -> list[Processor]:
+    """The processor chain for *config*; see :mod:`jsontrace.processors` for each step."""
+    from .processors import Redactor, Renderer, stamp_time
+
+    chain: list[Processor] = [
+        stamp_time,
+        Renderer(max_chars=config.max_chars, max_items=config.max_items),
+    ]
+    if config.redact:
+        chain.append(Redactor(keys=config.redact_keys, patterns=config.redact_patterns))
+    return chain
+
+
+def check_config(config: Config) -> None:
+    """Raise ``ValueError`` for settings that cannot work, before they take effect."""
+    for pattern in config.redact_patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"configure(redact_patterns=...): {pattern!r} is invalid: {exc}") from None
+
+
+_writer: SegmentWriter | None = None
+_sink_override: Sink | None = None
+_logger: Any = None  # built on the first event
+
+
+def rebuild() -> None:
+    """Forget the chain (rebuilt on the next event) after the configuration changed.
+
+    The writer is kept while its directory and limits are unchanged, so
+    reconfiguring other settings does not start a new segment file.
+    """
+    global _writer, _logger
+    wanted = (CONFIG.dir, CONFIG.max_bytes, CONFIG.max_segments)
+    if _writer is not None and (_writer.directory, _writer.max_bytes, _writer.max_segments) != wanted:
+        _writer.close()
+        forget_writer(_writer)
+        _writer = None
+    _logger = None
+
+
+def _build() -> Any:
+    global _logger, _writer
+    if _writer is None:
+        _writer = _new_writer()
+    sink: Sink = _sink_override if _sink_override is not None else _writer
+    _logger = _event_logger(sink, processors_for(CONFIG))
+    return _logger
+
+
+def _new_writer() -> SegmentWriter:
+    return SegmentWriter(CONFIG.dir, max_bytes=CONFIG.max_bytes, max_segments=CONFIG.max_segments)
+
+
+def set_sink(sink: Sink | None) -> Sink | None:
+    """Send lines to *sink* instead of the files (None: back to the files); returns the old one."""
+    global _sink_override
+    previous, _sink_override = _sink_override, sink
+    rebuild()
+    return previous
+
+
+def current_writer() -> SegmentWriter | None:
+    """The segment writer (for tests and diagnostics)."""
+    return _writer
+
+
+def emit(event: dict[str, Any]) -> None:
+    """Record one event. Never raises: tracing must not harm the traced code."""
+    try:
+        (_logger or _build()).emit(event)
+    except Exception as exc:  # noqa: BLE001
+        report_once(
+            f"emit:{type(exc).__name__}",
+            f"could not record a {event.get('event')} event ({type(exc).__name__}: {exc})",
+        )
+

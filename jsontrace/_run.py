@@ -1,0 +1,288 @@
+"""A run: ids, timing, chunks, reduction and the end status; it writes its own events.
+
+Every method a decorator calls on a :class:`Run` is total: it contains any
+failure of user hooks (``reduce_fn``, ``process_*``) or of the pipeline, so the
+traced code never sees an exception that is not its own.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import socket
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from . import format as fmt
+from ._context import current_run
+from ._errors import report_once
+from ._ids import uuid7
+from ._pipeline import emit
+from ._serialize import describe_error, safe_repr
+
+__all__ = ["Hooks", "Run"]
+
+_HOST = socket.gethostname()
+_pid = os.getpid()
+
+
+def _update_pid() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_update_pid)
+
+_UNSET: Any = object()
+
+
+def _is_cancellation(exc: BaseException) -> bool:
+    # asyncio is not imported here just for its exception: it costs ~30 ms of import time.
+    if isinstance(exc, GeneratorExit):
+        return True
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and isinstance(exc, asyncio.CancelledError)
+
+
+class Hooks:
+    """The user's callables that shape what a run records (LangSmith's names)."""
+
+    __slots__ = ("process_chunk", "process_outputs", "reduce_fn")
+
+    def __init__(
+        self,
+        reduce_fn: Callable[[list[Any]], Any] | None = None,
+        process_outputs: Callable[[Any], Any] | None = None,
+        process_chunk: Callable[[Any], Any] | None = None,
+    ) -> None:
+        self.reduce_fn = reduce_fn
+        self.process_outputs = process_outputs
+        self.process_chunk = process_chunk
+
+
+_NO_HOOKS = Hooks()
+
+
+class Run:
+    """One traced call: a function, a generator's whole stream, or a ``trace()`` block.
+
+    Users get it from :func:`jsontrace.get_current_run` (or ``with trace(...) as
+    run``) to read its ids or to add metadata, tags and outputs while it runs.
+    """
+
+    __slots__ = (
+        "_chunks",
+        "_ended",
+        "_first_chunk_ns",
+        "_hooks",
+        "_meta_changed",
+        "_outputs",
+        "_perf_start",
+        "_seq",
+        "_warnings",
+        "is_generator",
+        "metadata",
+        "name",
+        "parent_run_id",
+        "run_id",
+        "run_type",
+        "tags",
+        "trace_id",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        run_type: str = "chain",
+        inputs: Any = None,
+        tags: Iterable[str] = (),
+        metadata: Mapping[str, Any] | None = None,
+        parent: Run | None = _UNSET,
+        hooks: Hooks = _NO_HOOKS,
+        is_generator: bool = False,
+        warnings: list[str] | None = None,
+    ) -> None:
+        """Start a run now and write its ``run.start`` event."""
+        if parent is _UNSET:
+            parent = current_run.get()
+        self.run_id = uuid7()
+        self.trace_id = parent.trace_id if parent is not None else self.run_id
+        self.parent_run_id = parent.run_id if parent is not None else None
+        self.name = name
+        self.run_type = run_type
+        self.tags = list(tags)
+        self.metadata = dict(metadata) if metadata else {}
+        self.is_generator = is_generator
+        self._hooks = hooks
+        self._chunks: list[Any] = []
+        self._seq = 0
+        self._first_chunk_ns = 0
+        self._outputs: Any = _UNSET
+        self._ended = False
+        self._meta_changed = False
+        self._warnings = warnings
+        self._perf_start = time.perf_counter_ns()
+        emit(
+            {
+                fmt.EVENT: fmt.START,
+                fmt.RUN_ID: self.run_id,
+                fmt.TRACE_ID: self.trace_id,
+                fmt.VERSION: fmt.FORMAT_VERSION,
+                fmt.TS: time.time_ns(),
+                fmt.PARENT_RUN_ID: self.parent_run_id,
+                fmt.NAME: name,
+                fmt.RUN_TYPE: run_type,
+                fmt.INPUTS: inputs if inputs is not None else {},
+                fmt.TAGS: self.tags,
+                fmt.METADATA: self.metadata,
+                fmt.PID: _pid,
+                fmt.HOST: _HOST,
+            }
+        )
+
+    def __repr__(self) -> str:
+        return f"<Run {self.name!r} {self.run_type} run_id={self.run_id}>"
+
+    @property
+    def ended(self) -> bool:
+        """Whether the run's ``run.end`` event has been written."""
+        return self._ended
+
+    # -- for users, while the run runs -------------------------------------------------
+
+    def add_metadata(self, metadata: Mapping[str, Any]) -> None:
+        """Merge *metadata* into the run's metadata (written with its end)."""
+        self.metadata.update(metadata)
+        self._meta_changed = True
+
+    def add_tags(self, *tags: str | Iterable[str]) -> None:
+        """Add tags (strings, or iterables of strings) to the run."""
+        for tag in tags:
+            self.tags.extend([tag] if isinstance(tag, str) else tag)
+        self._meta_changed = True
+
+    def set_outputs(self, outputs: Any) -> None:
+        """Record *outputs* as the run's outputs, instead of the return value or chunks."""
+        self._outputs = outputs
+
+    def add_outputs(self, outputs: Mapping[str, Any]) -> None:
+        """Merge *outputs* into the run's recorded outputs (a dict from then on)."""
+        if not isinstance(self._outputs, dict):
+            self._outputs = {} if self._outputs is _UNSET else {"output": self._outputs}
+        self._outputs.update(outputs)
+
+    # -- for the decorators -------------------------------------------------------------
+
+    def chunk(self, value: Any) -> None:
+        """Record one streamed chunk (after ``process_chunk``) as a ``run.chunk`` event."""
+        if self._ended:
+            return
+        process = self._hooks.process_chunk
+        if process is not None:
+            value = self._call_hook("process_chunk", process, value, fallback="<process_chunk failed>")
+        seq = self._seq
+        self._seq = seq + 1
+        ns = time.time_ns()
+        if seq == 0:
+            self._first_chunk_ns = time.perf_counter_ns()
+        self._chunks.append(value)
+        emit(
+            {
+                fmt.EVENT: fmt.CHUNK,
+                fmt.RUN_ID: self.run_id,
+                fmt.TRACE_ID: self.trace_id,
+                fmt.VERSION: fmt.FORMAT_VERSION,
+                fmt.TS: ns,
+                fmt.CHUNK_SEQ: seq,
+                fmt.CHUNK_VALUE: value,
+            }
+        )
+
+    def end(self, outputs: Any = None) -> None:
+        """End the run ``ok`` with *outputs* (for generators: the recorded chunks, reduced)."""
+        self._end(fmt.OK, outputs, None)
+
+    def fail(self, exc: BaseException) -> None:
+        """End the run because *exc* escaped: ``cancelled`` for cancellation, else ``error``."""
+        status = fmt.CANCELLED if _is_cancellation(exc) else fmt.ERROR_STATUS
+        self._end(status, None, exc)
+
+    def cancel(self) -> None:
+        """End the run ``cancelled`` (the consumer stopped early); a no-op once ended."""
+        self._end(fmt.CANCELLED, None, None)
+
+    def _end(self, status: str, outputs: Any, exc: BaseException | None) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        try:
+            event = self._end_event(status, outputs, exc)
+        except Exception as err:  # noqa: BLE001 - a bug of ours must not reach the user
+            report_once("end", f"could not build the end of run {self.name!r}: {safe_repr(err)}")
+            event = self._end_event(status, None, None, minimal=True)
+        emit(event)
+
+    def _end_event(
+        self, status: str, outputs: Any, exc: BaseException | None, minimal: bool = False
+    ) -> dict[str, Any]:
+        end_ns = time.perf_counter_ns()
+        if minimal:
+            recorded = None
+        elif self._outputs is not _UNSET:
+            recorded = self._outputs
+        elif self.is_generator:
+            recorded = self._reduce()
+        else:
+            recorded = outputs
+        if not minimal and self._hooks.process_outputs is not None and (
+            status == fmt.OK or self.is_generator
+        ):
+            recorded = self._call_hook("process_outputs", self._hooks.process_outputs, recorded)
+        event: dict[str, Any] = {
+            fmt.EVENT: fmt.END,
+            fmt.RUN_ID: self.run_id,
+            fmt.TRACE_ID: self.trace_id,
+            fmt.VERSION: fmt.FORMAT_VERSION,
+            fmt.TS: time.time_ns(),
+            fmt.STATUS: status,
+            fmt.OUTPUTS: recorded,
+            fmt.ERROR: describe_error(exc) if exc is not None and status == fmt.ERROR_STATUS else None,
+            fmt.CHUNK_COUNT: self._seq,
+            fmt.DURATION_MS: (end_ns - self._perf_start) / 1e6,
+        }
+        if self.is_generator:
+            event[fmt.FIRST_CHUNK_MS] = (
+                (self._first_chunk_ns - self._perf_start) / 1e6 if self._seq else None
+            )
+        if self._meta_changed:
+            event[fmt.TAGS] = self.tags
+            event[fmt.METADATA] = self.metadata
+        if self._warnings:
+            event[fmt.TRACE_WARNINGS] = self._warnings
+        return event
+
+    def _reduce(self) -> Any:
+        reduce_fn = self._hooks.reduce_fn
+        if reduce_fn is None:
+            return self._chunks
+        # If reduce_fn fails, the chunks themselves are still a faithful record.
+        return self._call_hook("reduce_fn", reduce_fn, self._chunks, fallback=self._chunks)
+
+    def _call_hook(self, label: str, hook: Callable[[Any], Any], value: Any, fallback: Any = None) -> Any:
+        try:
+            return hook(value)
+        except Exception as exc:  # noqa: BLE001 - user hooks may raise anything
+            message = f"{label} of {self.name!r} raised {type(exc).__name__}: {safe_repr(exc)}"
+            self.warn(message)
+            report_once(f"hook:{self.name}:{label}", message)
+            return fallback
+
+    def warn(self, message: str) -> None:
+        """Record a problem inside the tracer in this run's ``trace_warnings``."""
+        if self._warnings is None:
+            self._warnings = []
+        if message not in self._warnings:
+            self._warnings.append(message)

@@ -1,0 +1,110 @@
+"""The jsontrace file format, version 1: names shared by the writer and the reader.
+
+One JSON object per line, UTF-8, each line ending in ``\\n``. Every event has
+:data:`EVENT`, :data:`RUN_ID`, :data:`TRACE_ID`, :data:`VERSION` and
+:data:`TS`, written in that order so that ``grep`` output reads well.
+``docs/format.md`` describes every field with examples.
+
+This module is deliberately tiny and dependency-free: the viewer, the doctor
+and third-party readers import it without pulling in the writer.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+__all__ = [
+    "CANCELLED",
+    "CHUNK",
+    "CHUNK_COUNT",
+    "CHUNK_SEQ",
+    "CHUNK_VALUE",
+    "DURATION_MS",
+    "END",
+    "ERROR",
+    "ERROR_STATUS",
+    "EVENT",
+    "FILE_PREFIX",
+    "FILE_SUFFIX",
+    "FIRST_CHUNK_MS",
+    "FORMAT_VERSION",
+    "HOST",
+    "INPUTS",
+    "METADATA",
+    "NAME",
+    "OK",
+    "OUTPUTS",
+    "PARENT_RUN_ID",
+    "PID",
+    "REDACTED",
+    "RUN_ID",
+    "RUN_TYPE",
+    "START",
+    "STATUS",
+    "STATUSES",
+    "Status",
+    "TAGS",
+    "TRACE_ID",
+    "TRACE_WARNINGS",
+    "TRUNCATION_MARK",
+    "TS",
+    "VERSION",
+]
+
+FORMAT_VERSION: Final = 1
+
+# Event kinds.
+START: Final = "run.start"
+CHUNK: Final = "run.chunk"
+END: Final = "run.end"
+
+# Keys every event has, in the order they are written.
+EVENT: Final = "event"
+RUN_ID: Final = "run_id"
+TRACE_ID: Final = "trace_id"
+VERSION: Final = "v"
+TS: Final = "ts"
+
+# run.start
+PARENT_RUN_ID: Final = "parent_run_id"
+NAME: Final = "name"
+RUN_TYPE: Final = "run_type"
+INPUTS: Final = "inputs"
+TAGS: Final = "tags"
+METADATA: Final = "metadata"
+PID: Final = "pid"
+HOST: Final = "host"
+
+# run.chunk
+CHUNK_SEQ: Final = "seq"
+CHUNK_VALUE: Final = "chunk"
+
+# run.end (TAGS and METADATA appear here too when they changed while the run ran;
+# they then hold the complete, final values)
+STATUS: Final = "status"
+OUTPUTS: Final = "outputs"
+ERROR: Final = "error"
+CHUNK_COUNT: Final = "chunk_count"
+DURATION_MS: Final = "duration_ms"
+FIRST_CHUNK_MS: Final = "first_chunk_ms"
+
+# Optional on any event: dotted paths of values replaced by the redaction processor.
+REDACTED: Final = "redacted"
+# Optional on run.end: problems inside jsontrace itself (a raising reduce_fn, say),
+# recorded so the trace explains why an output is missing.
+TRACE_WARNINGS: Final = "trace_warnings"
+
+Status = Literal["ok", "error", "cancelled"]
+OK: Final = "ok"
+ERROR_STATUS: Final = "error"
+CANCELLED: Final = "cancelled"
+STATUSES: Final = frozenset({OK, ERROR_STATUS, CANCELLED})
+
+# A truncated string ends with this mark followed by the number of characters dropped
+# and "]": "abc…[truncated 1234 chars]".  Truncated lists and dicts end with one
+# extra item/key holding the same kind of mark.
+TRUNCATION_MARK: Final = "…[truncated "
+
+# Segment files: "<prefix><UTC start>-<host>-<pid>-<segment>.jsonl".
+FILE_PREFIX: Final = "trace-"
+FILE_SUFFIX: Final = ".jsonl"
