@@ -1,0 +1,728 @@
+"""@traceable: every kind of function, the generator protocol, nesting, end statuses, hooks."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import inspect
+import subprocess
+import sys
+import textwrap
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import jsontrace
+from jsontrace import JsonTraceWarning, get_current_run, traceable
+from jsontrace.testing import capture_traces
+
+README_EXAMPLES = textwrap.dedent(
+    """
+    from jsontrace import traceable
+
+    @traceable
+    def my_generator():
+        for chunk in ["Hello", "World", "!"]:
+            yield chunk
+
+    for output in my_generator():
+        print(output)
+
+    import asyncio
+
+    @traceable
+    async def my_async_generator():
+        for chunk in ["Hello", "World", "!"]:
+            yield chunk
+
+    async def main():
+        async for output in my_async_generator():
+            print(output)
+
+    asyncio.run(main())
+
+    def concatenate_strings(outputs: list):
+        return "".join(outputs)
+
+    @traceable(reduce_fn=concatenate_strings)
+    def my_joined_generator():
+        for chunk in ["Hello", "World", "!"]:
+            yield chunk
+
+    for output in my_joined_generator():
+        print(output)
+    """
+)
+
+
+def test_readme_examples_print_and_record(tmp_path: Path) -> None:
+    """The README examples print what they print untraced and leave start, 3 chunks, ok end each."""
+    from tests.conftest import read_events
+
+    script = tmp_path / "example.py"
+    script.write_text(README_EXAMPLES)
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert "" == done.stderr
+    assert "Hello\nWorld\n!\n" * 3 == done.stdout
+    events = read_events(tmp_path / "logs")
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    names = {e["run_id"]: e["name"] for e in events if e["event"] == "run.start"}
+    for event in events:
+        by_name.setdefault(names[event["run_id"]], []).append(event)
+    assert {"my_generator", "my_async_generator", "my_joined_generator"} == set(by_name)
+    for name, run_events in by_name.items():
+        kinds = [e["event"] for e in run_events]
+        assert ["run.start", "run.chunk", "run.chunk", "run.chunk", "run.end"] == kinds
+        assert [0, 1, 2] == [e["seq"] for e in run_events if e["event"] == "run.chunk"]
+        end = run_events[-1]
+        assert "ok" == end["status"]
+        expected = "HelloWorld!" if name == "my_joined_generator" else ["Hello", "World", "!"]
+        assert expected == end["outputs"]
+
+
+def test_event_envelope_order_and_types(events: Any) -> None:
+    """Every event starts with event, run_id, trace_id, v, ts; ts is RFC 3339 UTC with µs and Z."""
+
+    @traceable
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    add(1, 2)
+    written = events()
+    assert 2 == len(written)
+    for event in written:
+        assert ["event", "run_id", "trace_id", "v", "ts"] == list(event)[:5]
+        assert 1 == event["v"]
+        assert 27 == len(event["ts"]) and event["ts"].endswith("Z") and event["ts"][10] == "T"
+    start, end = written
+    assert {"a": 1, "b": 2} == start["inputs"]
+    assert None is start["parent_run_id"]
+    assert start["run_id"] == start["trace_id"]
+    assert "chain" == start["run_type"]
+    assert 3 == end["outputs"]
+    assert None is end["error"]
+    assert 0 == end["chunk_count"]
+    assert "first_chunk_ms" not in end
+    assert end["duration_ms"] >= 0
+
+
+def test_wrapper_keeps_identity_and_kind() -> None:
+    """inspect sees the same kind of function, and functools.wraps metadata is kept."""
+
+    def f(x: int) -> int:
+        """Doc."""
+        return x
+
+    async def af() -> None:
+        pass
+
+    def g() -> Iterator[int]:
+        yield 1
+
+    async def ag() -> AsyncIterator[int]:
+        yield 1
+
+    for original in (f, af, g, ag):
+        traced = traceable(original)
+        assert original.__name__ == traced.__name__
+        assert original.__doc__ == traced.__doc__
+        assert original is traced.__wrapped__
+        assert inspect.signature(original) == inspect.signature(traced)
+        assert inspect.isgeneratorfunction(original) == inspect.isgeneratorfunction(traced)
+        assert inspect.iscoroutinefunction(original) == inspect.iscoroutinefunction(traced)
+        assert inspect.isasyncgenfunction(original) == inspect.isasyncgenfunction(traced)
+
+
+def test_generator_forwards_send_throw_and_return_value() -> None:
+    """Values passed to send() reach the generator, throw() is forwarded, the return value survives."""
+    received: list[Any] = []
+
+    @traceable
+    def echo() -> Any:
+        try:
+            while True:
+                value = yield len(received)
+                received.append(value)
+        except KeyError:
+            yield "caught"
+        return "done"
+
+    with capture_traces() as traces:
+        gen = echo()
+        assert 0 == next(gen)
+        assert 1 == gen.send("a")
+        assert 2 == gen.send("b")
+        assert "caught" == gen.throw(KeyError("k"))
+        with pytest.raises(StopIteration) as stop:
+            next(gen)
+    assert ["a", "b"] == received
+    assert "done" == stop.value.value
+    run = traces.run("echo")
+    assert "ok" == run.status
+    assert [0, 1, 2, "caught"] == run.chunks
+
+
+async def test_async_generator_forwards_asend_athrow_aclose() -> None:
+    """asend values arrive, athrow is forwarded, aclose ends the run as cancelled."""
+    received: list[Any] = []
+
+    @traceable
+    async def echo() -> AsyncIterator[Any]:
+        try:
+            while True:
+                value = yield len(received)
+                received.append(value)
+        except KeyError:
+            yield "caught"
+            yield "more"
+
+    with capture_traces() as traces:
+        agen = echo()
+        assert 0 == await agen.asend(None)
+        assert 1 == await agen.asend("x")
+        assert "caught" == await agen.athrow(KeyError("k"))
+        await agen.aclose()
+    assert ["x"] == received
+    run = traces.run("echo")
+    assert "cancelled" == run.status
+    assert [0, 1, "caught"] == run.outputs
+
+
+def test_throw_uncaught_records_error_and_reraises_same_object() -> None:
+    """An exception thrown in and not caught ends the run as error and reaches the caller unchanged."""
+
+    @traceable
+    def gen() -> Iterator[int]:
+        yield 1
+        yield 2
+
+    error = ValueError("boom")
+    with capture_traces() as traces:
+        g = gen()
+        next(g)
+        with pytest.raises(ValueError) as raised:
+            g.throw(error)
+    assert error is raised.value
+    run = traces.run("gen")
+    assert "error" == run.status
+    assert "ValueError" == run.error["type"]
+
+
+def test_function_exception_is_same_object_with_traceback() -> None:
+    """A raising function re-raises the very exception; the run records type, message and traceback."""
+
+    class Oops(Exception):
+        pass
+
+    original = Oops("bad input")
+
+    @traceable
+    def fails() -> None:
+        raise original
+
+    with capture_traces() as traces:
+        with pytest.raises(Oops) as raised:
+            fails()
+    assert original is raised.value
+    assert "fails" in "".join(__import__("traceback").format_tb(raised.value.__traceback__))
+    error = traces.run("fails").error
+    assert "bad input" == error["message"]
+    assert error["type"].endswith("Oops")
+    assert "raise original" in error["traceback"]
+
+
+async def test_async_function_error_has_full_traceback() -> None:
+    """Errors in async code are recorded with the traceback through the awaited frames."""
+
+    async def inner() -> None:
+        await asyncio.sleep(0)
+        raise RuntimeError("deep")
+
+    @traceable
+    async def outer() -> None:
+        await inner()
+
+    with capture_traces() as traces:
+        with pytest.raises(RuntimeError):
+            await outer()
+    error = traces.run("outer").error
+    assert "RuntimeError" == error["type"]
+    assert "in inner" in error["traceback"] and "in outer" in error["traceback"]
+
+
+async def test_async_generator_error_is_recorded_and_reraised() -> None:
+    """An exception inside an async generator ends its run as error with partial outputs."""
+
+    @traceable
+    async def stream() -> AsyncIterator[str]:
+        yield "a"
+        raise ConnectionError("lost")
+
+    with capture_traces() as traces:
+        seen = []
+        with pytest.raises(ConnectionError):
+            async for item in stream():
+                seen.append(item)
+    run = traces.run("stream")
+    assert ["a"] == seen
+    assert "error" == run.status
+    assert ["a"] == run.outputs
+    assert "lost" in run.error["traceback"]
+
+
+def test_break_ends_generator_cancelled_with_partial_reduced_outputs() -> None:
+    """Stopping early ends the run cancelled; partial outputs are reduced with reduce_fn."""
+
+    @traceable(reduce_fn="".join)
+    def letters() -> Iterator[str]:
+        yield from "abcdef"
+
+    with capture_traces() as traces:
+        for letter in letters():
+            if letter == "c":
+                break
+        gc.collect()
+    run = traces.run("letters")
+    assert "cancelled" == run.status
+    assert "abc" == run.outputs
+    assert 3 == run.end["chunk_count"]
+
+
+def test_generator_never_iterated_ends_cancelled_when_collected() -> None:
+    """A generator that is created and dropped still gets an end, cancelled, with no outputs."""
+
+    @traceable
+    def never() -> Iterator[int]:
+        yield 1
+
+    with capture_traces() as traces:
+        gen = never()
+        del gen
+        gc.collect()
+    run = traces.run("never")
+    assert "cancelled" == run.status
+    assert [] == run.outputs
+
+
+def test_generator_dropped_midway_ends_cancelled() -> None:
+    """A half-consumed generator that is garbage collected ends cancelled."""
+
+    @traceable
+    def numbers() -> Iterator[int]:
+        yield from range(10)
+
+    with capture_traces() as traces:
+        gen = numbers()
+        next(gen)
+        next(gen)
+        del gen
+        gc.collect()
+    run = traces.run("numbers")
+    assert "cancelled" == run.status
+    assert [0, 1] == run.outputs
+
+
+async def test_asyncio_cancellation_ends_runs_cancelled() -> None:
+    """Cancelling the task that awaits a traced coroutine or consumes a stream ends both cancelled."""
+
+    @traceable
+    async def slow_stream() -> AsyncIterator[int]:
+        yield 1
+        await asyncio.sleep(10)
+        yield 2
+
+    @traceable
+    async def consume() -> list[int]:
+        return [item async for item in slow_stream()]
+
+    with capture_traces() as traces:
+        task = asyncio.create_task(consume())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert "cancelled" == traces.run("consume").status
+    stream = traces.run("slow_stream")
+    assert "cancelled" == stream.status
+    assert [1] == stream.outputs
+    assert None is stream.error
+
+
+def test_generator_body_calls_nest_but_consumer_code_does_not() -> None:
+    """Traced calls inside the generator (between yields too) are children; the consumer's are not."""
+
+    @traceable
+    def helper(x: int) -> int:
+        return x
+
+    @traceable
+    def consumer_side(x: int) -> int:
+        return x
+
+    @traceable
+    def stream() -> Iterator[int]:
+        yield helper(1)
+        assert get_current_run() is not None and get_current_run().name == "stream"  # type: ignore[union-attr]
+        yield helper(2)
+
+    with capture_traces() as traces:
+        for value in stream():
+            assert get_current_run() is None
+            consumer_side(value)
+    gen = traces.run("stream")
+    helpers = [run for run in traces.runs() if run.name == "helper"]
+    assert [gen.run_id, gen.run_id] == [h.parent_run_id for h in helpers]
+    consumer = [run for run in traces.runs() if run.name == "consumer_side"]
+    assert [None, None] == [c.parent_run_id for c in consumer]
+
+
+def test_generator_parent_is_the_caller_at_call_time() -> None:
+    """A generator created inside a traced function but consumed outside still has that parent."""
+
+    @traceable
+    def stream() -> Iterator[int]:
+        yield 1
+
+    @traceable
+    def make() -> Iterator[int]:
+        return stream()
+
+    with capture_traces() as traces:
+        list(make())
+    assert traces.run("make").run_id == traces.run("stream").parent_run_id
+    assert traces.run("make").trace_id == traces.run("stream").trace_id
+
+
+async def test_nesting_across_await_gather_and_create_task() -> None:
+    """Children made across await, asyncio.gather and create_task nest under the caller."""
+
+    @traceable
+    async def leaf(i: int) -> int:
+        await asyncio.sleep(0)
+        return i
+
+    @traceable
+    async def root() -> int:
+        a = await leaf(0)
+        b, c = await asyncio.gather(leaf(1), leaf(2))
+        d = await asyncio.create_task(leaf(3))
+        return a + b + c + d
+
+    with capture_traces() as traces:
+        assert 6 == await root()
+    root_run = traces.run("root")
+    leaves = [run for run in traces.runs() if run.name == "leaf"]
+    assert 4 == len(leaves)
+    assert {root_run.run_id} == {leaf.parent_run_id for leaf in leaves}
+    assert {root_run.run_id} == {leaf.trace_id for leaf in leaves}
+    assert [0, 1, 2, 3] == sorted(leaf.inputs["i"] for leaf in leaves)
+
+
+async def test_async_generator_body_nests_and_consumer_does_not() -> None:
+    """In an async generator, awaited traced calls nest; the consumer's calls between items don't."""
+
+    @traceable
+    async def fetch(i: int) -> int:
+        return i
+
+    @traceable
+    async def stream() -> AsyncIterator[int]:
+        for i in range(2):
+            yield await fetch(i)
+
+    @traceable
+    async def log(i: int) -> None:
+        pass
+
+    with capture_traces() as traces:
+        async for item in stream():
+            await log(item)
+    stream_id = traces.run("stream").run_id
+    assert all(run.parent_run_id == stream_id for run in traces.runs() if run.name == "fetch")
+    assert all(run.parent_run_id is None for run in traces.runs() if run.name == "log")
+
+
+def test_inputs_bound_by_name_with_defaults_varargs_and_kwargs() -> None:
+    """Inputs are named, defaults applied, *args a list, **kwargs merged, self left out."""
+
+    class Model:
+        @traceable
+        def call(self, prompt: str, temperature: float = 0.5, *extra: Any, stop: str = "\n", **kw: Any) -> str:
+            return prompt
+
+    with capture_traces() as traces:
+        Model().call("hi", 0.1, "x", "y", stop=".", top_p=0.9)
+        Model().call(prompt="yo")
+    first, second = (run.inputs for run in traces.runs())
+    assert {"prompt": "hi", "temperature": 0.1, "stop": ".", "extra": ["x", "y"], "top_p": 0.9} == first
+    assert {"prompt": "yo", "temperature": 0.5, "stop": "\n", "extra": []} == second
+
+
+def test_methods_classmethods_and_staticmethods() -> None:
+    """Instance, class and static methods work in either decorator order; cls is left out."""
+
+    class Tools:
+        factor = 10
+
+        @traceable
+        def scale(self, x: int) -> int:
+            return x * self.factor
+
+        @traceable
+        @classmethod
+        def make(cls, x: int) -> int:
+            return x * cls.factor
+
+        @classmethod
+        @traceable
+        def make2(cls, x: int) -> int:
+            return x + cls.factor
+
+        @traceable
+        @staticmethod
+        def plain(x: int) -> int:
+            return -x
+
+        @traceable
+        def stream(self, n: int) -> Iterator[int]:
+            yield from range(n)
+
+    with capture_traces() as traces:
+        tools = Tools()
+        assert 20 == tools.scale(2)
+        assert 30 == Tools.make(3)
+        assert 13 == tools.make2(3)
+        assert -4 == Tools.plain(4)
+        assert [0, 1] == list(tools.stream(2))
+    inputs = {run.name: run.inputs for run in traces.runs()}
+    assert {"scale": {"x": 2}, "make": {"x": 3}, "make2": {"x": 3}, "plain": {"x": 4}, "stream": {"n": 2}} == inputs
+    assert inspect.isgeneratorfunction(tools.stream)
+
+
+def test_options_name_run_type_tags_metadata_and_call_forms() -> None:
+    """name, run_type (positional too), tags, metadata and traceable(fn, ...) are recorded."""
+
+    def plain(x: int) -> int:
+        return x
+
+    with capture_traces() as traces:
+        traceable(plain, name="renamed", run_type="tool", tags=["t"], metadata={"m": 1})(1)
+        traceable("llm")(plain)(2)
+        traceable(project_name="proj")(plain)(3)
+    runs = traces.runs()
+    assert ("renamed", "tool", ["t"], {"m": 1}) == (
+        runs[0].name,
+        runs[0].start["run_type"],
+        runs[0].start["tags"],
+        runs[0].start["metadata"],
+    )
+    assert ("plain", "llm") == (runs[1].name, runs[1].start["run_type"])
+    assert {"project": "proj"} == runs[2].start["metadata"]
+
+
+def test_bad_options_fail_at_decoration() -> None:
+    """Options that can never work raise TypeError at decoration time, not during calls."""
+    with pytest.raises(TypeError, match="run_type"):
+        traceable(run_type="")
+    with pytest.raises(TypeError, match="reduce_fn must be callable"):
+        traceable(reduce_fn="join")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="needs a function"):
+        traceable(42)  # type: ignore[call-overload]
+
+
+def test_process_hooks_shape_the_record_not_the_values() -> None:
+    """process_inputs/outputs/chunk change what is recorded; the caller still gets the originals."""
+
+    @traceable(
+        process_inputs=lambda inputs: {"n": inputs["n"] * 100},
+        process_chunk=lambda chunk: chunk.upper(),
+        process_outputs=lambda outputs: {"joined": "".join(outputs)},
+    )
+    def stream(n: int) -> Iterator[str]:
+        yield from "ab"[:n]
+
+    with capture_traces() as traces:
+        assert ["a", "b"] == list(stream(2))
+    run = traces.run("stream")
+    assert {"n": 200} == run.inputs
+    assert ["A", "B"] == run.chunks
+    assert {"joined": "AB"} == run.outputs
+
+
+def test_raising_hooks_never_break_the_function_and_warn_once() -> None:
+    """reduce_fn and process_* raising: results unchanged, one warning each, noted in the trace."""
+
+    def broken(_: Any) -> Any:
+        raise ZeroDivisionError("hook bug")
+
+    @traceable(reduce_fn=broken, process_inputs=broken, process_chunk=broken, process_outputs=broken)
+    def stream() -> Iterator[int]:
+        yield 1
+        yield 2
+
+    with capture_traces() as traces, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert [1, 2] == list(stream())
+        assert [1, 2] == list(stream())
+    messages = [str(w.message) for w in caught if issubclass(w.category, JsonTraceWarning)]
+    assert 4 == len(messages), messages
+    for label in ("reduce_fn", "process_inputs", "process_chunk", "process_outputs"):
+        assert any(label in message for message in messages)
+    run = traces.runs()[0]
+    assert {} == run.inputs
+    assert ["<process_chunk failed>"] * 2 == run.chunks
+    assert None is run.outputs
+    assert 4 == len(run.end["trace_warnings"])
+
+
+def test_reduce_fn_failure_falls_back_to_chunks() -> None:
+    """When only reduce_fn fails, the recorded outputs are the chunks themselves."""
+
+    @traceable(reduce_fn=lambda chunks: 1 / 0)
+    def stream() -> Iterator[str]:
+        yield "x"
+
+    with capture_traces() as traces, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        list(stream())
+    assert ["x"] == traces.run("stream").outputs
+
+
+def test_warnings_as_errors_do_not_break_the_function() -> None:
+    """Even under -W error, tracing trouble is not raised into the traced code."""
+
+    @traceable(process_outputs=lambda _: 1 / 0)
+    def f() -> int:
+        return 7
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert 7 == f()
+
+
+def test_unserializable_values_do_not_break_the_function(events: Any) -> None:
+    """Inputs and outputs JSON cannot hold are converted; the call returns as usual."""
+
+    class Weird:
+        def __repr__(self) -> str:
+            raise RuntimeError("no repr")
+
+    cyclic: dict[str, Any] = {}
+    cyclic["self"] = cyclic
+
+    @traceable
+    def f(a: Any, b: Any) -> Any:
+        return {"big": 2**100, "set": {1}, "weird": Weird()}
+
+    result = f(Weird(), cyclic)
+    assert 2**100 == result["big"]
+    start, end = events()
+    assert "repr failed" in start["inputs"]["a"]
+    assert str(2**100) == end["outputs"]["big"]
+
+
+def test_disabled_tracing_writes_nothing_and_returns_originals(log_dir: Path) -> None:
+    """configure(enabled=False) and enabled=False per function: nothing written, same results."""
+
+    @traceable
+    def f() -> int:
+        return 1
+
+    @traceable
+    def g() -> Iterator[int]:
+        yield 1
+
+    @traceable(enabled=False)
+    def h() -> int:
+        return 3
+
+    jsontrace.configure(enabled=False)
+    assert 1 == f()
+    gen = g()
+    assert inspect.isgenerator(gen) and [1] == list(gen)
+    jsontrace.configure(enabled=True)
+    assert 3 == h()
+    assert not log_dir.exists()
+
+
+def test_enabled_true_forces_tracing_when_globally_off() -> None:
+    """enabled=True on a function traces it even when tracing is switched off globally."""
+
+    @traceable(enabled=True)
+    def f() -> int:
+        return 1
+
+    jsontrace.configure(enabled=False)
+    with capture_traces() as traces:
+        f()
+    assert 1 == len(traces.runs())
+
+
+def test_langsmith_extra_sets_metadata_and_is_not_passed_on() -> None:
+    """LangSmith's call-time langsmith_extra adds name, tags and metadata and never reaches the function."""
+
+    @traceable(tags=["base"])
+    def f(x: int) -> int:
+        return x
+
+    @traceable
+    def g(x: int) -> Iterator[int]:
+        yield x
+
+    with capture_traces() as traces:
+        assert 1 == f(1, langsmith_extra={"name": "custom", "tags": ["extra"], "metadata": {"user": "u"}})
+        assert [2] == list(g(2, langsmith_extra={"metadata": {"k": "v"}}))
+    first = traces.run("custom")
+    assert ["base", "extra"] == first.start["tags"]
+    assert {"user": "u"} == first.start["metadata"]
+    assert {"k": "v"} == traces.run("g").start["metadata"]
+
+
+def test_tracing_failure_inside_start_is_contained(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If jsontrace itself fails to start a run, the function still runs and one warning is given."""
+    from jsontrace import _decorator
+
+    def explode(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("internal bug")
+
+    monkeypatch.setattr(_decorator, "Run", explode)
+
+    @traceable
+    def f() -> int:
+        return 5
+
+    @traceable
+    def g() -> Iterator[int]:
+        yield 6
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert 5 == f()
+        assert 5 == f()
+        assert [6] == list(g())
+    assert 2 == len([w for w in caught if issubclass(w.category, JsonTraceWarning)])
+
+
+def test_wrong_arguments_raise_the_functions_own_error() -> None:
+    """Calling with wrong arguments raises the TypeError the function would raise; no run is left open."""
+
+    @traceable
+    def f(a: int) -> int:
+        return a
+
+    @traceable
+    def g(a: int) -> Iterator[int]:
+        yield a
+
+    with capture_traces() as traces:
+        with pytest.raises(TypeError):
+            f(1, 2)  # type: ignore[call-arg]
+        with pytest.raises(TypeError):
+            g()  # type: ignore[call-arg]
+    assert all(run.status == "error" for run in traces.runs())
+    assert ["f"] == [run.name for run in traces.runs()]
