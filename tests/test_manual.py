@@ -1,0 +1,106 @@
+"""trace(...) blocks and changing the current run while it runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+import jsontrace
+from jsontrace import get_current_run, trace, traceable
+from jsontrace.testing import capture_traces
+
+
+def test_trace_block_records_inputs_outputs_and_nests() -> None:
+    """A trace() block is a run with inputs and set outputs; traced calls inside are children."""
+
+    @traceable
+    def step() -> int:
+        return 1
+
+    with capture_traces() as traces:
+        with trace("block", run_type="retriever", inputs={"q": "x"}, tags=["t"]) as run:
+            assert run is get_current_run()
+            step()
+            assert run is not None
+            run.set_outputs(["doc"])
+        assert None is get_current_run()
+    block = traces.run("block")
+    assert ("ok", ["doc"], {"q": "x"}, ["t"]) == (block.status, block.outputs, block.inputs, block.start["tags"])
+    assert "retriever" == block.start["run_type"]
+    assert block.run_id == traces.run("step").parent_run_id
+
+
+def test_trace_block_error_is_recorded_and_propagates() -> None:
+    """An exception leaving a trace() block ends the run as error and is raised unchanged."""
+    with capture_traces() as traces:
+        with pytest.raises(KeyError), trace("failing"):
+            raise KeyError("missing")
+    run = traces.run("failing")
+    assert "error" == run.status
+    assert "KeyError" == run.error["type"]
+
+
+async def test_trace_works_with_async_with() -> None:
+    """trace() is also an async context manager."""
+    with capture_traces() as traces:
+        async with trace("async-block") as run:
+            assert run is get_current_run()
+    assert "ok" == traces.run("async-block").status
+
+
+def test_add_metadata_tags_and_outputs_while_running() -> None:
+    """add_metadata, add_tags and add_outputs inside a traced function reach its end event."""
+
+    @traceable(metadata={"a": 1}, tags=["base"])
+    def f() -> str:
+        run = get_current_run()
+        assert run is not None
+        run.add_metadata({"b": 2})
+        run.add_tags("extra", ["more"])
+        run.add_outputs({"tokens": 3})
+        return "result"
+
+    with capture_traces() as traces:
+        assert "result" == f()
+    run = traces.run("f")
+    assert {"a": 1, "b": 2} == run.end["metadata"]
+    assert ["base", "extra", "more"] == run.end["tags"]
+    assert {"tokens": 3} == run.outputs
+
+
+def test_end_has_no_metadata_when_unchanged() -> None:
+    """The end event repeats tags and metadata only when they changed during the run."""
+
+    @traceable(metadata={"a": 1})
+    def f() -> None:
+        pass
+
+    with capture_traces() as traces:
+        f()
+    assert "metadata" not in traces.run("f").end
+
+
+def test_set_outputs_in_generator_overrides_chunks() -> None:
+    """set_outputs inside a generator records that instead of the chunk list."""
+
+    @traceable
+    def stream() -> Iterator[int]:
+        yield 1
+        run = get_current_run()
+        assert run is not None
+        run.set_outputs({"total": 1})
+
+    with capture_traces() as traces:
+        list(stream())
+    assert {"total": 1} == traces.run("stream").outputs
+
+
+def test_trace_disabled_yields_none_and_runs_the_block() -> None:
+    """With tracing off, trace() gives None and the block still runs."""
+    jsontrace.configure(enabled=False)
+    ran = []
+    with capture_traces() as traces, trace("off") as run:
+        ran.append(run)
+    assert [None] == ran
+    assert [] == traces.events
