@@ -8,6 +8,7 @@ structlog for their own logs neither affect our events nor receive them.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, MutableMapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -119,6 +120,8 @@ def emit(event: dict[str, Any]) -> None:
     try:
         (_logger or _build()).emit(event)
     except Exception as exc:  # noqa: BLE001
+        if sys.is_finalizing():  # a generator ended by interpreter shutdown: nothing to tell
+            return
         report_once(
             f"emit:{type(exc).__name__}",
             f"could not record a {event.get('event')} event ({type(exc).__name__}: {exc})",
