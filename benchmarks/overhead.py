@@ -1,0 +1,345 @@
+"""Per-call and per-chunk tracing overhead: jsontrace beside LangSmith, OpenTelemetry and the floor.
+
+Everything is measured in this one process, in one run, so the ratios hold on
+whatever machine runs it. Overhead = time with tracing - time of the same
+untraced code. The "floor" is the least any durable JSON-lines tracer must
+do: ``orjson.dumps`` of an event of the same shape plus one ``os.write``.
+
+    python benchmarks/overhead.py            # full run (about a minute)
+    python benchmarks/overhead.py --quick    # tiny sizes, for CI
+
+Peers come from the ``bench`` extra (``pip install -e '.[bench]'``); a peer
+that is not installed is shown as "n/a".
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+TOKEN = "token"
+
+
+@dataclass
+class Sizes:
+    calls: int
+    chunks: int  # per generator
+    generators: int
+    repeats: int
+
+
+FULL = Sizes(calls=20_000, chunks=200, generators=100, repeats=7)
+QUICK = Sizes(calls=300, chunks=20, generators=10, repeats=2)
+
+
+# -- the workloads -----------------------------------------------------------------------
+
+
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+def stream(n: int) -> Iterator[str]:
+    for _ in range(n):
+        yield TOKEN
+
+
+async def astream(n: int) -> AsyncIterator[str]:
+    for _ in range(n):
+        yield TOKEN
+
+
+def time_calls(fn: Callable[[int, int], int], sizes: Sizes) -> float:
+    """Median seconds per call of fn(1, 2)."""
+    samples = []
+    for _ in range(sizes.repeats):
+        gc.collect()
+        start = time.perf_counter()
+        for i in range(sizes.calls):
+            fn(i, 2)
+        samples.append((time.perf_counter() - start) / sizes.calls)
+    return statistics.median(samples)
+
+
+def time_chunks(make: Callable[[int], Iterator[str]], sizes: Sizes) -> float:
+    """Median seconds per chunk consumed from make(n), generator creation included once per stream."""
+    samples = []
+    for _ in range(sizes.repeats):
+        gc.collect()
+        start = time.perf_counter()
+        for _ in range(sizes.generators):
+            for _ in make(sizes.chunks):
+                pass
+        samples.append((time.perf_counter() - start) / (sizes.generators * sizes.chunks))
+    return statistics.median(samples)
+
+
+def time_async_chunks(make: Callable[[int], AsyncIterator[str]], sizes: Sizes) -> float:
+    async def consume() -> float:
+        samples = []
+        for _ in range(sizes.repeats):
+            gc.collect()
+            start = time.perf_counter()
+            for _ in range(sizes.generators):
+                async for _ in make(sizes.chunks):
+                    pass
+            samples.append((time.perf_counter() - start) / (sizes.generators * sizes.chunks))
+        return statistics.median(samples)
+
+    return asyncio.run(consume())
+
+
+# -- the contenders ----------------------------------------------------------------------
+
+
+def jsontrace_workloads(directory: Path, *, enabled: bool = True) -> dict[str, Callable[..., Any]]:
+    import jsontrace
+
+    jsontrace.configure(dir=directory / "jsontrace", enabled=enabled)
+    traced_stream = jsontrace.traceable(stream)
+    return {
+        "call": jsontrace.traceable(add),
+        "chunk": traced_stream,
+        "achunk": jsontrace.traceable(astream),
+    }
+
+
+class _Sink(BaseHTTPRequestHandler):
+    """A loopback stand-in for the LangSmith API: accepts every request, keeps nothing."""
+
+    def _reply(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        if length:
+            self.rfile.read(length)
+        body = b"{}"
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PATCH = do_PUT = _reply
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def langsmith_workloads() -> tuple[dict[str, Callable[..., Any]], Callable[[], None]] | None:
+    try:
+        import langsmith
+    except ImportError:
+        return None
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    os.environ.update(
+        LANGSMITH_TRACING="true",
+        LANGSMITH_ENDPOINT=f"http://127.0.0.1:{server.server_port}",
+        LANGSMITH_API_KEY="lsv2_pt_benchmark_only",
+        LANGSMITH_PROJECT="bench",
+    )
+    client = langsmith.Client()
+
+    def done() -> None:
+        with contextlib.suppress(Exception):
+            client.flush()
+        server.shutdown()
+
+    return (
+        {
+            "call": langsmith.traceable(client=client)(add),
+            "chunk": langsmith.traceable(client=client)(stream),
+            "achunk": langsmith.traceable(client=client)(astream),
+        },
+        done,
+    )
+
+
+def otel_workloads(directory: Path) -> tuple[dict[str, Callable[..., Any]], Callable[[], None]] | None:
+    try:
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+    except ImportError:
+        return None
+    out = open(directory / "otel.jsonl", "w")  # noqa: SIM115 - closed in done()
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter(out=out)))
+    tracer = provider.get_tracer("bench")
+
+    def traced_add(a: int, b: int) -> int:
+        with tracer.start_as_current_span("add", attributes={"a": a, "b": b}) as span:
+            result = add(a, b)
+            span.set_attribute("output", result)
+            return result
+
+    def traced_stream(n: int) -> Iterator[str]:
+        with tracer.start_as_current_span("stream", attributes={"n": n}) as span:
+            for seq, chunk in enumerate(stream(n)):
+                span.add_event("chunk", {"seq": seq, "chunk": chunk})
+                yield chunk
+
+    async def traced_astream(n: int) -> AsyncIterator[str]:
+        with tracer.start_as_current_span("astream", attributes={"n": n}) as span:
+            seq = 0
+            async for chunk in astream(n):
+                span.add_event("chunk", {"seq": seq, "chunk": chunk})
+                seq += 1
+                yield chunk
+
+    def done() -> None:
+        provider.shutdown()
+        out.close()
+
+    return {"call": traced_add, "chunk": traced_stream, "achunk": traced_astream}, done
+
+
+def floor_workloads(directory: Path) -> tuple[dict[str, Callable[..., Any]], Callable[[], None]]:
+    """orjson.dumps + one os.write per event, events shaped like jsontrace's."""
+    fd = os.open(directory / "floor.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    run_id = "01a20c5b-2a3a-74f3-b984-ce135be17a49"
+    ts = "2026-11-24T07:00:30.906323Z"
+
+    def write(event: dict[str, Any]) -> None:
+        os.write(fd, orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE))
+
+    def floor_add(a: int, b: int) -> int:
+        write({"event": "run.start", "run_id": run_id, "trace_id": run_id, "v": 1, "ts": ts,
+               "parent_run_id": None, "name": "add", "run_type": "chain", "inputs": {"a": a, "b": b},
+               "tags": [], "metadata": {}, "pid": 1, "host": "h"})
+        result = add(a, b)
+        write({"event": "run.end", "run_id": run_id, "trace_id": run_id, "v": 1, "ts": ts,
+               "status": "ok", "outputs": result, "error": None, "chunk_count": 0, "duration_ms": 0.1})
+        return result
+
+    def floor_stream(n: int) -> Iterator[str]:
+        for seq, chunk in enumerate(stream(n)):
+            write({"event": "run.chunk", "run_id": run_id, "trace_id": run_id, "v": 1, "ts": ts,
+                   "seq": seq, "chunk": chunk})
+            yield chunk
+
+    async def floor_astream(n: int) -> AsyncIterator[str]:
+        seq = 0
+        async for chunk in astream(n):
+            write({"event": "run.chunk", "run_id": run_id, "trace_id": run_id, "v": 1, "ts": ts,
+                   "seq": seq, "chunk": chunk})
+            seq += 1
+            yield chunk
+
+    return {"call": floor_add, "chunk": floor_stream, "achunk": floor_astream}, lambda: os.close(fd)
+
+
+# -- measuring ---------------------------------------------------------------------------
+
+
+def measure(workloads: dict[str, Callable[..., Any]], sizes: Sizes) -> dict[str, float]:
+    # Warm up first: lazy imports and first-use set-up are not per-call costs.
+    workloads["call"](1, 2)
+    list(workloads["chunk"](2))
+
+    async def drain() -> None:
+        async for _ in workloads["achunk"](2):
+            pass
+
+    asyncio.run(drain())
+    return {
+        "call": time_calls(workloads["call"], sizes),
+        "chunk": time_chunks(workloads["chunk"], sizes),
+        "achunk": time_async_chunks(workloads["achunk"], sizes),
+    }
+
+
+def import_time(module: str, repeats: int) -> float | None:
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    samples = []
+    for _ in range(repeats):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        if done.returncode != 0:
+            return None
+        samples.append(float(done.stdout))
+    return min(samples)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (for CI): checks it runs")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+
+    with tempfile.TemporaryDirectory(prefix="jsontrace-bench-") as tmp:
+        directory = Path(tmp)
+        results: dict[str, dict[str, float] | None] = {}
+        results["baseline"] = measure({"call": add, "chunk": stream, "achunk": astream}, sizes)
+        results["jsontrace"] = measure(jsontrace_workloads(directory), sizes)
+        floor, close_floor = floor_workloads(directory)
+        results["floor"] = measure(floor, sizes)
+        close_floor()
+        otel = otel_workloads(directory)
+        results["OpenTelemetry"] = measure(otel[0], sizes) if otel else None
+        if otel:
+            otel[1]()
+        with contextlib.redirect_stderr(io.StringIO()):  # LangSmith logs about its fake endpoint
+            smith = langsmith_workloads()
+            results["LangSmith"] = measure(smith[0], sizes) if smith else None
+            if smith:
+                smith[1]()
+
+        off = measure(jsontrace_workloads(directory, enabled=False), sizes)
+
+    base = results["baseline"]
+    assert base is not None
+
+    def overhead(name: str, kind: str) -> float | None:
+        row = results[name]
+        return None if row is None else max(row[kind] - base[kind], 0.0) * 1e6
+
+    print(f"# jsontrace overhead, {'quick' if args.quick else 'full'} run, Python {sys.version.split()[0]}, "
+          f"{os.cpu_count()} CPUs")
+    print("overhead per operation over the untraced code, in µs (median of repeats)\n")
+    columns = ["jsontrace", "LangSmith", "OpenTelemetry", "floor"]
+    print(f"| {'operation':<28} | " + " | ".join(f"{c:>13}" for c in columns)
+          + " | jsontrace/floor | jsontrace/OTel |")
+    print("|" + "-" * 30 + "|" + "|".join("-" * 15 for _ in columns) + "|-----------------|----------------|")
+    labels = {"call": "traced call (2 args)", "chunk": "sync generator, per chunk",
+              "achunk": "async generator, per chunk"}
+    for kind, label in labels.items():
+        cells = [overhead(name, kind) for name in columns]
+        ours, otel_cost, floor_cost = cells[0], cells[2], cells[3]
+        vs_floor = f"{ours / floor_cost:.2f}" if ours is not None and floor_cost else "n/a"
+        vs_otel = f"{ours / otel_cost:.2f}" if ours is not None and otel_cost else "n/a"
+        print(f"| {label:<28} | " + " | ".join("n/a".rjust(13) if c is None else f"{c:13.2f}" for c in cells)
+              + f" | {vs_floor:>15} | {vs_otel:>14} |")
+    for kind, label in (("call", "tracing off, per call"), ("chunk", "tracing off, per chunk"),
+                        ("achunk", "tracing off, per async chunk")):
+        cost = max(off[kind] - base[kind], 0.0) * 1e6
+        print(f"| {label:<28} | {cost:13.2f} | " + " | ".join("".rjust(13) for _ in columns[1:])
+              + " | " + "".rjust(15) + " | " + "".rjust(14) + " |")
+
+    repeats = 2 if args.quick else 7
+    ours_import, theirs_import = import_time("jsontrace", repeats), import_time("langsmith", repeats)
+    print("\nimport time (best of {}): jsontrace {} ms, langsmith {} ms{}".format(
+        repeats,
+        "n/a" if ours_import is None else f"{ours_import * 1e3:.1f}",
+        "n/a" if theirs_import is None else f"{theirs_import * 1e3:.1f}",
+        "" if not (ours_import and theirs_import) else f", ratio {ours_import / theirs_import:.2f}",
+    ))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
