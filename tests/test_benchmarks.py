@@ -1,0 +1,40 @@
+"""The benchmark scripts keep working: each runs at tiny sizes and prints its table.
+
+Speed itself is never asserted here (shared machines are noisy); the numbers
+live in docs/performance.md, from full runs.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(script: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert 0 == done.returncode, done.stderr
+    return done.stdout
+
+
+def test_overhead_quick_prints_every_row_and_ratio() -> None:
+    """overhead.py --quick prints the per-call, per-chunk and tracing-off rows with ratios."""
+    out = _run("overhead.py", "--quick")
+    for row in (
+        "traced call (2 args)",
+        "sync generator, per chunk",
+        "async generator, per chunk",
+        "tracing off, per call",
+        "tracing off, per chunk",
+        "import time",
+    ):
+        assert row in out, out
+    assert "jsontrace/floor" in out and "jsontrace/OTel" in out
