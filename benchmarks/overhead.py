@@ -171,7 +171,9 @@ def langsmith_workloads() -> tuple[dict[str, Callable[..., Any]], Callable[[], N
     )
 
 
-def otel_workloads(directory: Path) -> tuple[dict[str, Callable[..., Any]], Callable[[], None]] | None:
+def otel_workloads(
+    directory: Path,
+) -> tuple[dict[str, Callable[..., Any]], Callable[[], None]] | None:
     try:
         from opentelemetry.sdk.trace import TracerProvider
         from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
@@ -219,25 +221,69 @@ def floor_workloads(directory: Path) -> tuple[dict[str, Callable[..., Any]], Cal
         os.write(fd, orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE))
 
     def floor_add(a: int, b: int) -> int:
-        write({"event": "run.start", "run_id": run_id, "trace_id": run_id, "v": 1, "ts": ts,
-               "parent_run_id": None, "name": "add", "run_type": "chain", "inputs": {"a": a, "b": b},
-               "tags": [], "metadata": {}, "pid": 1, "host": "h"})
+        write(
+            {
+                "event": "run.start",
+                "run_id": run_id,
+                "trace_id": run_id,
+                "v": 1,
+                "ts": ts,
+                "parent_run_id": None,
+                "name": "add",
+                "run_type": "chain",
+                "inputs": {"a": a, "b": b},
+                "tags": [],
+                "metadata": {},
+                "pid": 1,
+                "host": "h",
+            }
+        )
         result = add(a, b)
-        write({"event": "run.end", "run_id": run_id, "trace_id": run_id, "v": 1, "ts": ts,
-               "status": "ok", "outputs": result, "error": None, "chunk_count": 0, "duration_ms": 0.1})
+        write(
+            {
+                "event": "run.end",
+                "run_id": run_id,
+                "trace_id": run_id,
+                "v": 1,
+                "ts": ts,
+                "status": "ok",
+                "outputs": result,
+                "error": None,
+                "chunk_count": 0,
+                "duration_ms": 0.1,
+            }
+        )
         return result
 
     def floor_stream(n: int) -> Iterator[str]:
         for seq, chunk in enumerate(stream(n)):
-            write({"event": "run.chunk", "run_id": run_id, "trace_id": run_id, "v": 1, "ts": ts,
-                   "seq": seq, "chunk": chunk})
+            write(
+                {
+                    "event": "run.chunk",
+                    "run_id": run_id,
+                    "trace_id": run_id,
+                    "v": 1,
+                    "ts": ts,
+                    "seq": seq,
+                    "chunk": chunk,
+                }
+            )
             yield chunk
 
     async def floor_astream(n: int) -> AsyncIterator[str]:
         seq = 0
         async for chunk in astream(n):
-            write({"event": "run.chunk", "run_id": run_id, "trace_id": run_id, "v": 1, "ts": ts,
-                   "seq": seq, "chunk": chunk})
+            write(
+                {
+                    "event": "run.chunk",
+                    "run_id": run_id,
+                    "trace_id": run_id,
+                    "v": 1,
+                    "ts": ts,
+                    "seq": seq,
+                    "chunk": chunk,
+                }
+            )
             seq += 1
             yield chunk
 
@@ -308,36 +354,70 @@ def main(argv: list[str] | None = None) -> int:
         row = results[name]
         return None if row is None else max(row[kind] - base[kind], 0.0) * 1e6
 
-    print(f"# jsontrace overhead, {'quick' if args.quick else 'full'} run, Python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"# jsontrace overhead, {'quick' if args.quick else 'full'} run, Python {sys.version.split()[0]}, "
+        f"{os.cpu_count()} CPUs"
+    )
     print("overhead per operation over the untraced code, in µs (median of repeats)\n")
     columns = ["jsontrace", "LangSmith", "OpenTelemetry", "floor"]
-    print(f"| {'operation':<28} | " + " | ".join(f"{c:>13}" for c in columns)
-          + " | jsontrace/floor | jsontrace/OTel |")
-    print("|" + "-" * 30 + "|" + "|".join("-" * 15 for _ in columns) + "|-----------------|----------------|")
-    labels = {"call": "traced call (2 args)", "chunk": "sync generator, per chunk",
-              "achunk": "async generator, per chunk"}
+    print(
+        f"| {'operation':<28} | "
+        + " | ".join(f"{c:>13}" for c in columns)
+        + " | jsontrace/floor | jsontrace/OTel |"
+    )
+    print(
+        "|"
+        + "-" * 30
+        + "|"
+        + "|".join("-" * 15 for _ in columns)
+        + "|-----------------|----------------|"
+    )
+    labels = {
+        "call": "traced call (2 args)",
+        "chunk": "sync generator, per chunk",
+        "achunk": "async generator, per chunk",
+    }
     for kind, label in labels.items():
         cells = [overhead(name, kind) for name in columns]
         ours, otel_cost, floor_cost = cells[0], cells[2], cells[3]
         vs_floor = f"{ours / floor_cost:.2f}" if ours is not None and floor_cost else "n/a"
         vs_otel = f"{ours / otel_cost:.2f}" if ours is not None and otel_cost else "n/a"
-        print(f"| {label:<28} | " + " | ".join("n/a".rjust(13) if c is None else f"{c:13.2f}" for c in cells)
-              + f" | {vs_floor:>15} | {vs_otel:>14} |")
-    for kind, label in (("call", "tracing off, per call"), ("chunk", "tracing off, per chunk"),
-                        ("achunk", "tracing off, per async chunk")):
+        print(
+            f"| {label:<28} | "
+            + " | ".join("n/a".rjust(13) if c is None else f"{c:13.2f}" for c in cells)
+            + f" | {vs_floor:>15} | {vs_otel:>14} |"
+        )
+    for kind, label in (
+        ("call", "tracing off, per call"),
+        ("chunk", "tracing off, per chunk"),
+        ("achunk", "tracing off, per async chunk"),
+    ):
         cost = max(off[kind] - base[kind], 0.0) * 1e6
-        print(f"| {label:<28} | {cost:13.2f} | " + " | ".join("".rjust(13) for _ in columns[1:])
-              + " | " + "".rjust(15) + " | " + "".rjust(14) + " |")
+        print(
+            f"| {label:<28} | {cost:13.2f} | "
+            + " | ".join("".rjust(13) for _ in columns[1:])
+            + " | "
+            + "".rjust(15)
+            + " | "
+            + "".rjust(14)
+            + " |"
+        )
 
     repeats = 2 if args.quick else 7
-    ours_import, theirs_import = import_time("jsontrace", repeats), import_time("langsmith", repeats)
-    print("\nimport time (best of {}): jsontrace {} ms, langsmith {} ms{}".format(
-        repeats,
-        "n/a" if ours_import is None else f"{ours_import * 1e3:.1f}",
-        "n/a" if theirs_import is None else f"{theirs_import * 1e3:.1f}",
-        "" if not (ours_import and theirs_import) else f", ratio {ours_import / theirs_import:.2f}",
-    ))
+    ours_import, theirs_import = (
+        import_time("jsontrace", repeats),
+        import_time("langsmith", repeats),
+    )
+    print(
+        "\nimport time (best of {}): jsontrace {} ms, langsmith {} ms{}".format(
+            repeats,
+            "n/a" if ours_import is None else f"{ours_import * 1e3:.1f}",
+            "n/a" if theirs_import is None else f"{theirs_import * 1e3:.1f}",
+            ""
+            if not (ours_import and theirs_import)
+            else f", ratio {ours_import / theirs_import:.2f}",
+        )
+    )
     return 0
 
 

@@ -12,7 +12,9 @@ __all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="jsontrace", description="Tools for jsontrace trace files.")
+    parser = argparse.ArgumentParser(
+        prog="jsontrace", description="Tools for jsontrace trace files."
+    )
     parser.add_argument("--version", action="version", version=f"jsontrace {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     doctor = commands.add_parser(
@@ -20,7 +22,9 @@ def main(argv: list[str] | None = None) -> int:
         help="check a trace directory for corruption, unfinished runs and orphans",
         description="Exit status: 0 clean, 1 corruption found, 2 the directory cannot be read.",
     )
-    doctor.add_argument("directory", type=Path, nargs="?", default=Path("logs"), help="default: ./logs")
+    doctor.add_argument(
+        "directory", type=Path, nargs="?", default=Path("logs"), help="default: ./logs"
+    )
     args = parser.parse_args(argv)
 
     from .doctor import check
@@ -28,8 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     directory: Path = args.directory
     if not directory.is_dir():
         what = "does not exist" if not directory.exists() else "is not a directory"
-        print(f"jsontrace doctor: {directory} {what}; give the directory your app writes traces to "
-              "(JSONTRACE_DIR, default ./logs)", file=sys.stderr)
+        print(
+            f"jsontrace doctor: {directory} {what}; give the directory your app writes traces to "
+            "(JSONTRACE_DIR, default ./logs)",
+            file=sys.stderr,
+        )
         return 2
     try:
         report = check(directory)

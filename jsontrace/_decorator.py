@@ -36,7 +36,16 @@ _LANGSMITH_EXTRA = "langsmith_extra"
 class _Spec:
     """What a decorated function records, computed once at decoration time."""
 
-    __slots__ = ("bind", "enabled", "hooks", "metadata", "name", "process_inputs", "run_type", "tags")
+    __slots__ = (
+        "bind",
+        "enabled",
+        "hooks",
+        "metadata",
+        "name",
+        "process_inputs",
+        "run_type",
+        "tags",
+    )
 
     def __init__(
         self,
@@ -83,7 +92,7 @@ class _Spec:
             if self.process_inputs is not None:
                 try:
                     inputs = self.process_inputs(inputs)
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:
                     # Record nothing rather than what process_inputs was meant to hide.
                     message = f"process_inputs of {self.name!r} raised {type(exc).__name__}: {safe_repr(exc)}"
                     report_once(f"hook:{self.name}:process_inputs", message)
@@ -103,12 +112,14 @@ class _Spec:
                 is_generator=generator,
                 warnings=warnings,
             )
-        except Exception as exc:  # noqa: BLE001 - tracing must not break the traced call
+        except Exception as exc:
             report_once(f"start:{self.name}", f"could not trace {self.name!r}: {safe_repr(exc)}")
             return None
 
 
-def _make_binder(fn: Callable[..., Any]) -> Callable[[tuple[Any, ...], dict[str, Any]], dict[str, Any]]:
+def _make_binder(
+    fn: Callable[..., Any],
+) -> Callable[[tuple[Any, ...], dict[str, Any]], dict[str, Any]]:
     """A fast ``(args, kwargs) -> inputs`` for *fn*: names, defaults applied, self/cls left out.
 
     ``inspect.Signature.bind`` costs microseconds per call; this does the same
@@ -120,12 +131,20 @@ def _make_binder(fn: Callable[..., Any]) -> Callable[[tuple[Any, ...], dict[str,
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         return lambda args, kwargs: {"args": list(args), **kwargs}
-    skip = 1 if params and params[0].name in ("self", "cls") and params[0].kind in (
-        inspect.Parameter.POSITIONAL_ONLY,
-        inspect.Parameter.POSITIONAL_OR_KEYWORD,
-    ) else 0
+    skip = (
+        1
+        if params
+        and params[0].name in ("self", "cls")
+        and params[0].kind
+        in (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        )
+        else 0
+    )
     positional = [
-        p for p in params
+        p
+        for p in params
         if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     ]
     names = [p.name for p in positional]
@@ -138,10 +157,10 @@ def _make_binder(fn: Callable[..., Any]) -> Callable[[tuple[Any, ...], dict[str,
 
     def bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         if simple and not kwargs and len(args) == len(names):
-            return dict(zip(names[skip:], args[skip:]))
+            return dict(zip(names[skip:], args[skip:], strict=True))
         if len(args) > len(names) and var_args is None:
             return {"args": list(args[skip:]), **kwargs}
-        given = dict(zip(names, args))
+        given = dict(zip(names, args, strict=False))  # fewer args than names is normal
         inputs: dict[str, Any] = {}
         for name in recorded:
             if name in given:
@@ -151,7 +170,7 @@ def _make_binder(fn: Callable[..., Any]) -> Callable[[tuple[Any, ...], dict[str,
             elif name in defaults:
                 inputs[name] = defaults[name]
         if var_args is not None:
-            inputs[var_args] = list(args[len(names):])
+            inputs[var_args] = list(args[len(names) :])
         for key, value in kwargs.items():
             if key not in inputs and key not in given:
                 inputs[key] = value
@@ -259,7 +278,9 @@ def _drive(gen: Generator[Any, Any, Any], run: Run, guard: _EndGuard) -> Generat
             step, value = gen.throw, exc
 
 
-async def _adrive(agen: AsyncGenerator[Any, Any], run: Run, guard: _EndGuard) -> AsyncGenerator[Any, Any]:
+async def _adrive(
+    agen: AsyncGenerator[Any, Any], run: Run, guard: _EndGuard
+) -> AsyncGenerator[Any, Any]:
     step: Callable[[Any], Any] = agen.asend
     value: Any = None
     while True:

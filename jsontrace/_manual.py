@@ -15,7 +15,7 @@ from ._serialize import safe_repr
 __all__ = ["trace"]
 
 
-class trace:  # noqa: N801 - used like a function: ``with trace("retrieve") as run:``
+class trace:
     """Record a block as a run, nested under the current run; usable with ``with`` and ``async with``.
 
     ::
@@ -51,8 +51,10 @@ class trace:  # noqa: N801 - used like a function: ``with trace("retrieve") as r
             return None
         name, run_type, inputs, tags, metadata = self._args
         try:
-            self._run = Run(name, run_type=run_type, inputs=dict(inputs or {}), tags=tags, metadata=metadata)
-        except Exception as exc:  # noqa: BLE001
+            self._run = Run(
+                name, run_type=run_type, inputs=dict(inputs or {}), tags=tags, metadata=metadata
+            )
+        except Exception as exc:
             report_once(f"trace:{name}", f"could not trace {name!r}: {safe_repr(exc)}")
             return None
         self._token = current_run.set(self._run)

@@ -8,8 +8,8 @@ traced code never sees an exception that is not its own.
 from __future__ import annotations
 
 import os
-import sys
 import socket
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -91,6 +91,15 @@ class Run:
         "tags",
         "trace_id",
     )
+
+    run_id: str
+    trace_id: str
+    parent_run_id: str | None
+    name: str
+    run_type: str
+    tags: list[str]
+    metadata: dict[str, Any]
+    is_generator: bool
 
     def __init__(
         self,
@@ -182,7 +191,9 @@ class Run:
             return
         process = self._hooks.process_chunk
         if process is not None:
-            value = self._call_hook("process_chunk", process, value, fallback="<process_chunk failed>")
+            value = self._call_hook(
+                "process_chunk", process, value, fallback="<process_chunk failed>"
+            )
         seq = self._seq
         self._seq = seq + 1
         ns = time.time_ns()
@@ -220,7 +231,7 @@ class Run:
         self._ended = True
         try:
             event = self._end_event(status, outputs, exc)
-        except Exception as err:  # noqa: BLE001 - a bug of ours must not reach the user
+        except Exception as err:
             report_once("end", f"could not build the end of run {self.name!r}: {safe_repr(err)}")
             event = self._end_event(status, None, None, minimal=True)
         emit(event)
@@ -237,8 +248,10 @@ class Run:
             recorded = self._reduce()
         else:
             recorded = outputs
-        if not minimal and self._hooks.process_outputs is not None and (
-            status == fmt.OK or self.is_generator
+        if (
+            not minimal
+            and self._hooks.process_outputs is not None
+            and (status == fmt.OK or self.is_generator)
         ):
             recorded = self._call_hook("process_outputs", self._hooks.process_outputs, recorded)
         event: dict[str, Any] = {
@@ -249,7 +262,9 @@ class Run:
             fmt.TS: time.time_ns(),
             fmt.STATUS: status,
             fmt.OUTPUTS: recorded,
-            fmt.ERROR: describe_error(exc) if exc is not None and status == fmt.ERROR_STATUS else None,
+            fmt.ERROR: describe_error(exc)
+            if exc is not None and status == fmt.ERROR_STATUS
+            else None,
             fmt.CHUNK_COUNT: self._seq,
             fmt.DURATION_MS: (end_ns - self._perf_start) / 1e6,
         }
@@ -271,10 +286,12 @@ class Run:
         # If reduce_fn fails, the chunks themselves are still a faithful record.
         return self._call_hook("reduce_fn", reduce_fn, self._chunks, fallback=self._chunks)
 
-    def _call_hook(self, label: str, hook: Callable[[Any], Any], value: Any, fallback: Any = None) -> Any:
+    def _call_hook(
+        self, label: str, hook: Callable[[Any], Any], value: Any, fallback: Any = None
+    ) -> Any:
         try:
             return hook(value)
-        except Exception as exc:  # noqa: BLE001 - user hooks may raise anything
+        except Exception as exc:
             message = f"{label} of {self.name!r} raised {type(exc).__name__}: {safe_repr(exc)}"
             self.warn(message)
             report_once(f"hook:{self.name}:{label}", message)

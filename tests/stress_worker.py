@@ -70,7 +70,8 @@ def work(directory: str, iterations: int) -> None:
     """Trace *iterations* iterations in each of THREADS threads, into *directory*."""
     jsontrace.configure(dir=directory, max_bytes=MAX_BYTES)
     threads = [
-        threading.Thread(target=lambda: [iteration(i) for i in range(iterations)]) for _ in range(THREADS)
+        threading.Thread(target=lambda: [iteration(i) for i in range(iterations)])
+        for _ in range(THREADS)
     ]
     for thread in threads:
         thread.start()

@@ -21,7 +21,7 @@ def _run(script: str, *args: str) -> str:
         timeout=300,
         cwd=ROOT,
     )
-    assert 0 == done.returncode, done.stderr
+    assert done.returncode == 0, done.stderr
     return done.stdout
 
 

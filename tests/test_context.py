@@ -24,7 +24,7 @@ def test_executor_tasks_nest_under_the_submitter() -> None:
             return [first, *pool.map(work, [2, 3])]
 
     with capture_traces() as traces:
-        assert [2, 4, 6] == fan_out()
+        assert fan_out() == [2, 4, 6]
     parent = traces.run("fan_out")
     children = [run for run in traces.runs() if run.name == "work"]
     assert [parent.run_id] * 3 == [child.parent_run_id for child in children]

@@ -67,8 +67,8 @@ def test_readme_examples_print_and_record(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
-    assert "" == done.stderr
-    assert "Hello\nWorld\n!\n" * 3 == done.stdout
+    assert done.stderr == ""
+    assert done.stdout == "Hello\nWorld\n!\n" * 3
     events = read_events(tmp_path / "logs")
     by_name: dict[str, list[dict[str, Any]]] = {}
     names = {e["run_id"]: e["name"] for e in events if e["event"] == "run.start"}
@@ -77,10 +77,10 @@ def test_readme_examples_print_and_record(tmp_path: Path) -> None:
     assert {"my_generator", "my_async_generator", "my_joined_generator"} == set(by_name)
     for name, run_events in by_name.items():
         kinds = [e["event"] for e in run_events]
-        assert ["run.start", "run.chunk", "run.chunk", "run.chunk", "run.end"] == kinds
-        assert [0, 1, 2] == [e["seq"] for e in run_events if e["event"] == "run.chunk"]
+        assert kinds == ["run.start", "run.chunk", "run.chunk", "run.chunk", "run.end"]
+        assert [e["seq"] for e in run_events if e["event"] == "run.chunk"] == [0, 1, 2]
         end = run_events[-1]
-        assert "ok" == end["status"]
+        assert end["status"] == "ok"
         expected = "HelloWorld!" if name == "my_joined_generator" else ["Hello", "World", "!"]
         assert expected == end["outputs"]
 
@@ -94,19 +94,19 @@ def test_event_envelope_order_and_types(events: Any) -> None:
 
     add(1, 2)
     written = events()
-    assert 2 == len(written)
+    assert len(written) == 2
     for event in written:
-        assert ["event", "run_id", "trace_id", "v", "ts"] == list(event)[:5]
-        assert 1 == event["v"]
-        assert 27 == len(event["ts"]) and event["ts"].endswith("Z") and event["ts"][10] == "T"
+        assert list(event)[:5] == ["event", "run_id", "trace_id", "v", "ts"]
+        assert event["v"] == 1
+        assert len(event["ts"]) == 27 and event["ts"].endswith("Z") and event["ts"][10] == "T"
     start, end = written
-    assert {"a": 1, "b": 2} == start["inputs"]
+    assert start["inputs"] == {"a": 1, "b": 2}
     assert None is start["parent_run_id"]
     assert start["run_id"] == start["trace_id"]
-    assert "chain" == start["run_type"]
-    assert 3 == end["outputs"]
+    assert start["run_type"] == "chain"
+    assert end["outputs"] == 3
     assert None is end["error"]
-    assert 0 == end["chunk_count"]
+    assert end["chunk_count"] == 0
     assert "first_chunk_ms" not in end
     assert end["duration_ms"] >= 0
 
@@ -154,17 +154,17 @@ def test_generator_forwards_send_throw_and_return_value() -> None:
 
     with capture_traces() as traces:
         gen = echo()
-        assert 0 == next(gen)
-        assert 1 == gen.send("a")
-        assert 2 == gen.send("b")
-        assert "caught" == gen.throw(KeyError("k"))
+        assert next(gen) == 0
+        assert gen.send("a") == 1
+        assert gen.send("b") == 2
+        assert gen.throw(KeyError("k")) == "caught"
         with pytest.raises(StopIteration) as stop:
             next(gen)
-    assert ["a", "b"] == received
-    assert "done" == stop.value.value
+    assert received == ["a", "b"]
+    assert stop.value.value == "done"
     run = traces.run("echo")
-    assert "ok" == run.status
-    assert [0, 1, 2, "caught"] == run.chunks
+    assert run.status == "ok"
+    assert run.chunks == [0, 1, 2, "caught"]
 
 
 async def test_async_generator_forwards_asend_athrow_aclose() -> None:
@@ -183,14 +183,14 @@ async def test_async_generator_forwards_asend_athrow_aclose() -> None:
 
     with capture_traces() as traces:
         agen = echo()
-        assert 0 == await agen.asend(None)
-        assert 1 == await agen.asend("x")
-        assert "caught" == await agen.athrow(KeyError("k"))
+        assert await agen.asend(None) == 0
+        assert await agen.asend("x") == 1
+        assert await agen.athrow(KeyError("k")) == "caught"
         await agen.aclose()
-    assert ["x"] == received
+    assert received == ["x"]
     run = traces.run("echo")
-    assert "cancelled" == run.status
-    assert [0, 1, "caught"] == run.outputs
+    assert run.status == "cancelled"
+    assert run.outputs == [0, 1, "caught"]
 
 
 def test_throw_uncaught_records_error_and_reraises_same_object() -> None:
@@ -209,8 +209,8 @@ def test_throw_uncaught_records_error_and_reraises_same_object() -> None:
             g.throw(error)
     assert error is raised.value
     run = traces.run("gen")
-    assert "error" == run.status
-    assert "ValueError" == run.error["type"]
+    assert run.status == "error"
+    assert run.error["type"] == "ValueError"
 
 
 def test_function_exception_is_same_object_with_traceback() -> None:
@@ -225,13 +225,12 @@ def test_function_exception_is_same_object_with_traceback() -> None:
     def fails() -> None:
         raise original
 
-    with capture_traces() as traces:
-        with pytest.raises(Oops) as raised:
-            fails()
+    with capture_traces() as traces, pytest.raises(Oops) as raised:
+        fails()
     assert original is raised.value
     assert "fails" in "".join(__import__("traceback").format_tb(raised.value.__traceback__))
     error = traces.run("fails").error
-    assert "bad input" == error["message"]
+    assert error["message"] == "bad input"
     assert error["type"].endswith("Oops")
     assert "raise original" in error["traceback"]
 
@@ -247,11 +246,10 @@ async def test_async_function_error_has_full_traceback() -> None:
     async def outer() -> None:
         await inner()
 
-    with capture_traces() as traces:
-        with pytest.raises(RuntimeError):
-            await outer()
+    with capture_traces() as traces, pytest.raises(RuntimeError):
+        await outer()
     error = traces.run("outer").error
-    assert "RuntimeError" == error["type"]
+    assert error["type"] == "RuntimeError"
     assert "in inner" in error["traceback"] and "in outer" in error["traceback"]
 
 
@@ -269,9 +267,9 @@ async def test_async_generator_error_is_recorded_and_reraised() -> None:
             async for item in stream():
                 seen.append(item)
     run = traces.run("stream")
-    assert ["a"] == seen
-    assert "error" == run.status
-    assert ["a"] == run.outputs
+    assert seen == ["a"]
+    assert run.status == "error"
+    assert run.outputs == ["a"]
     assert "lost" in run.error["traceback"]
 
 
@@ -288,9 +286,9 @@ def test_break_ends_generator_cancelled_with_partial_reduced_outputs() -> None:
                 break
         gc.collect()
     run = traces.run("letters")
-    assert "cancelled" == run.status
-    assert "abc" == run.outputs
-    assert 3 == run.end["chunk_count"]
+    assert run.status == "cancelled"
+    assert run.outputs == "abc"
+    assert run.end["chunk_count"] == 3
 
 
 def test_generator_never_iterated_ends_cancelled_when_collected() -> None:
@@ -305,8 +303,8 @@ def test_generator_never_iterated_ends_cancelled_when_collected() -> None:
         del gen
         gc.collect()
     run = traces.run("never")
-    assert "cancelled" == run.status
-    assert [] == run.outputs
+    assert run.status == "cancelled"
+    assert run.outputs == []
 
 
 def test_generator_dropped_midway_ends_cancelled() -> None:
@@ -323,8 +321,8 @@ def test_generator_dropped_midway_ends_cancelled() -> None:
         del gen
         gc.collect()
     run = traces.run("numbers")
-    assert "cancelled" == run.status
-    assert [0, 1] == run.outputs
+    assert run.status == "cancelled"
+    assert run.outputs == [0, 1]
 
 
 async def test_asyncio_cancellation_ends_runs_cancelled() -> None:
@@ -346,10 +344,10 @@ async def test_asyncio_cancellation_ends_runs_cancelled() -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-    assert "cancelled" == traces.run("consume").status
+    assert traces.run("consume").status == "cancelled"
     stream = traces.run("slow_stream")
-    assert "cancelled" == stream.status
-    assert [1] == stream.outputs
+    assert stream.status == "cancelled"
+    assert stream.outputs == [1]
     assert None is stream.error
 
 
@@ -378,7 +376,7 @@ def test_generator_body_calls_nest_but_consumer_code_does_not() -> None:
     helpers = [run for run in traces.runs() if run.name == "helper"]
     assert [gen.run_id, gen.run_id] == [h.parent_run_id for h in helpers]
     consumer = [run for run in traces.runs() if run.name == "consumer_side"]
-    assert [None, None] == [c.parent_run_id for c in consumer]
+    assert [c.parent_run_id for c in consumer] == [None, None]
 
 
 def test_generator_parent_is_the_caller_at_call_time() -> None:
@@ -414,13 +412,13 @@ async def test_nesting_across_await_gather_and_create_task() -> None:
         return a + b + c + d
 
     with capture_traces() as traces:
-        assert 6 == await root()
+        assert await root() == 6
     root_run = traces.run("root")
     leaves = [run for run in traces.runs() if run.name == "leaf"]
-    assert 4 == len(leaves)
+    assert len(leaves) == 4
     assert {root_run.run_id} == {leaf.parent_run_id for leaf in leaves}
     assert {root_run.run_id} == {leaf.trace_id for leaf in leaves}
-    assert [0, 1, 2, 3] == sorted(leaf.inputs["i"] for leaf in leaves)
+    assert sorted(leaf.inputs["i"] for leaf in leaves) == [0, 1, 2, 3]
 
 
 async def test_async_generator_body_nests_and_consumer_does_not() -> None:
@@ -452,15 +450,23 @@ def test_inputs_bound_by_name_with_defaults_varargs_and_kwargs() -> None:
 
     class Model:
         @traceable
-        def call(self, prompt: str, temperature: float = 0.5, *extra: Any, stop: str = "\n", **kw: Any) -> str:
+        def call(
+            self, prompt: str, temperature: float = 0.5, *extra: Any, stop: str = "\n", **kw: Any
+        ) -> str:
             return prompt
 
     with capture_traces() as traces:
         Model().call("hi", 0.1, "x", "y", stop=".", top_p=0.9)
         Model().call(prompt="yo")
     first, second = (run.inputs for run in traces.runs())
-    assert {"prompt": "hi", "temperature": 0.1, "stop": ".", "extra": ["x", "y"], "top_p": 0.9} == first
-    assert {"prompt": "yo", "temperature": 0.5, "stop": "\n", "extra": []} == second
+    assert first == {
+        "prompt": "hi",
+        "temperature": 0.1,
+        "stop": ".",
+        "extra": ["x", "y"],
+        "top_p": 0.9,
+    }
+    assert second == {"prompt": "yo", "temperature": 0.5, "stop": "\n", "extra": []}
 
 
 def test_methods_classmethods_and_staticmethods() -> None:
@@ -494,13 +500,19 @@ def test_methods_classmethods_and_staticmethods() -> None:
 
     with capture_traces() as traces:
         tools = Tools()
-        assert 20 == tools.scale(2)
-        assert 30 == Tools.make(3)
-        assert 13 == tools.make2(3)
-        assert -4 == Tools.plain(4)
-        assert [0, 1] == list(tools.stream(2))
+        assert tools.scale(2) == 20
+        assert Tools.make(3) == 30
+        assert tools.make2(3) == 13
+        assert Tools.plain(4) == -4
+        assert list(tools.stream(2)) == [0, 1]
     inputs = {run.name: run.inputs for run in traces.runs()}
-    assert {"scale": {"x": 2}, "make": {"x": 3}, "make2": {"x": 3}, "plain": {"x": 4}, "stream": {"n": 2}} == inputs
+    assert inputs == {
+        "scale": {"x": 2},
+        "make": {"x": 3},
+        "make2": {"x": 3},
+        "plain": {"x": 4},
+        "stream": {"n": 2},
+    }
     assert inspect.isgeneratorfunction(tools.stream)
 
 
@@ -515,14 +527,14 @@ def test_options_name_run_type_tags_metadata_and_call_forms() -> None:
         traceable("llm")(plain)(2)
         traceable(project_name="proj")(plain)(3)
     runs = traces.runs()
-    assert ("renamed", "tool", ["t"], {"m": 1}) == (
+    assert (
         runs[0].name,
         runs[0].start["run_type"],
         runs[0].start["tags"],
         runs[0].start["metadata"],
-    )
-    assert ("plain", "llm") == (runs[1].name, runs[1].start["run_type"])
-    assert {"project": "proj"} == runs[2].start["metadata"]
+    ) == ("renamed", "tool", ["t"], {"m": 1})
+    assert (runs[1].name, runs[1].start["run_type"]) == ("plain", "llm")
+    assert runs[2].start["metadata"] == {"project": "proj"}
 
 
 def test_bad_options_fail_at_decoration() -> None:
@@ -547,11 +559,11 @@ def test_process_hooks_shape_the_record_not_the_values() -> None:
         yield from "ab"[:n]
 
     with capture_traces() as traces:
-        assert ["a", "b"] == list(stream(2))
+        assert list(stream(2)) == ["a", "b"]
     run = traces.run("stream")
-    assert {"n": 200} == run.inputs
-    assert ["A", "B"] == run.chunks
-    assert {"joined": "AB"} == run.outputs
+    assert run.inputs == {"n": 200}
+    assert run.chunks == ["A", "B"]
+    assert run.outputs == {"joined": "AB"}
 
 
 def test_raising_hooks_never_break_the_function_and_warn_once() -> None:
@@ -560,24 +572,26 @@ def test_raising_hooks_never_break_the_function_and_warn_once() -> None:
     def broken(_: Any) -> Any:
         raise ZeroDivisionError("hook bug")
 
-    @traceable(reduce_fn=broken, process_inputs=broken, process_chunk=broken, process_outputs=broken)
+    @traceable(
+        reduce_fn=broken, process_inputs=broken, process_chunk=broken, process_outputs=broken
+    )
     def stream() -> Iterator[int]:
         yield 1
         yield 2
 
     with capture_traces() as traces, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert [1, 2] == list(stream())
-        assert [1, 2] == list(stream())
+        assert list(stream()) == [1, 2]
+        assert list(stream()) == [1, 2]
     messages = [str(w.message) for w in caught if issubclass(w.category, JsonTraceWarning)]
-    assert 4 == len(messages), messages
+    assert len(messages) == 4, messages
     for label in ("reduce_fn", "process_inputs", "process_chunk", "process_outputs"):
         assert any(label in message for message in messages)
     run = traces.runs()[0]
-    assert {} == run.inputs
-    assert ["<process_chunk failed>"] * 2 == run.chunks
+    assert run.inputs == {}
+    assert run.chunks == ["<process_chunk failed>"] * 2
     assert None is run.outputs
-    assert 4 == len(run.end["trace_warnings"])
+    assert len(run.end["trace_warnings"]) == 4
 
 
 def test_reduce_fn_failure_falls_back_to_chunks() -> None:
@@ -590,7 +604,7 @@ def test_reduce_fn_failure_falls_back_to_chunks() -> None:
     with capture_traces() as traces, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         list(stream())
-    assert ["x"] == traces.run("stream").outputs
+    assert traces.run("stream").outputs == ["x"]
 
 
 def test_warnings_as_errors_do_not_break_the_function() -> None:
@@ -602,7 +616,7 @@ def test_warnings_as_errors_do_not_break_the_function() -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert 7 == f()
+        assert f() == 7
 
 
 def test_unserializable_values_do_not_break_the_function(events: Any) -> None:
@@ -620,7 +634,7 @@ def test_unserializable_values_do_not_break_the_function(events: Any) -> None:
         return {"big": 2**100, "set": {1}, "weird": Weird()}
 
     result = f(Weird(), cyclic)
-    assert 2**100 == result["big"]
+    assert result["big"] == 2**100
     start, end = events()
     assert "repr failed" in start["inputs"]["a"]
     assert str(2**100) == end["outputs"]["big"]
@@ -642,11 +656,11 @@ def test_disabled_tracing_writes_nothing_and_returns_originals(log_dir: Path) ->
         return 3
 
     jsontrace.configure(enabled=False)
-    assert 1 == f()
+    assert f() == 1
     gen = g()
-    assert inspect.isgenerator(gen) and [1] == list(gen)
+    assert inspect.isgenerator(gen) and list(gen) == [1]
     jsontrace.configure(enabled=True)
-    assert 3 == h()
+    assert h() == 3
     assert not log_dir.exists()
 
 
@@ -660,7 +674,7 @@ def test_enabled_true_forces_tracing_when_globally_off() -> None:
     jsontrace.configure(enabled=False)
     with capture_traces() as traces:
         f()
-    assert 1 == len(traces.runs())
+    assert len(traces.runs()) == 1
 
 
 def test_langsmith_extra_sets_metadata_and_is_not_passed_on() -> None:
@@ -675,12 +689,14 @@ def test_langsmith_extra_sets_metadata_and_is_not_passed_on() -> None:
         yield x
 
     with capture_traces() as traces:
-        assert 1 == f(1, langsmith_extra={"name": "custom", "tags": ["extra"], "metadata": {"user": "u"}})
-        assert [2] == list(g(2, langsmith_extra={"metadata": {"k": "v"}}))
+        assert f(
+            1, langsmith_extra={"name": "custom", "tags": ["extra"], "metadata": {"user": "u"}}
+        ) == 1
+        assert list(g(2, langsmith_extra={"metadata": {"k": "v"}})) == [2]
     first = traces.run("custom")
-    assert ["base", "extra"] == first.start["tags"]
-    assert {"user": "u"} == first.start["metadata"]
-    assert {"k": "v"} == traces.run("g").start["metadata"]
+    assert first.start["tags"] == ["base", "extra"]
+    assert first.start["metadata"] == {"user": "u"}
+    assert traces.run("g").start["metadata"] == {"k": "v"}
 
 
 def test_tracing_failure_inside_start_is_contained(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -702,10 +718,10 @@ def test_tracing_failure_inside_start_is_contained(monkeypatch: pytest.MonkeyPat
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert 5 == f()
-        assert 5 == f()
-        assert [6] == list(g())
-    assert 2 == len([w for w in caught if issubclass(w.category, JsonTraceWarning)])
+        assert f() == 5
+        assert f() == 5
+        assert list(g()) == [6]
+    assert len([w for w in caught if issubclass(w.category, JsonTraceWarning)]) == 2
 
 
 def test_wrong_arguments_raise_the_functions_own_error() -> None:
@@ -725,4 +741,4 @@ def test_wrong_arguments_raise_the_functions_own_error() -> None:
         with pytest.raises(TypeError):
             g()  # type: ignore[call-arg]
     assert all(run.status == "error" for run in traces.runs())
-    assert ["f"] == [run.name for run in traces.runs()]
+    assert [run.name for run in traces.runs()] == ["f"]

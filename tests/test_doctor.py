@@ -18,17 +18,33 @@ RUN = "01a20c5b-2a3a-74f3-b984-ce135be17a49"
 
 
 def _event(kind: str, run_id: str = RUN, **fields: Any) -> dict[str, Any]:
-    base = {"event": kind, "run_id": run_id, "trace_id": RUN, "v": 1, "ts": "2026-11-24T07:00:30.000000Z"}
+    base = {
+        "event": kind,
+        "run_id": run_id,
+        "trace_id": RUN,
+        "v": 1,
+        "ts": "2026-11-24T07:00:30.000000Z",
+    }
     if kind == "run.start":
-        base.update(parent_run_id=None, name="f", run_type="chain", inputs={}, tags=[], metadata={},
-                    pid=os.getpid(), host=os.uname().nodename)
+        base.update(
+            parent_run_id=None,
+            name="f",
+            run_type="chain",
+            inputs={},
+            tags=[],
+            metadata={},
+            pid=os.getpid(),
+            host=os.uname().nodename,
+        )
     if kind == "run.end":
         base.update(status="ok", outputs=None, error=None, chunk_count=0, duration_ms=1.0)
     base.update(fields)
     return base
 
 
-def _write(directory: Path, *events: dict[str, Any] | bytes, name: str = "trace-a-h-1-00000.jsonl") -> None:
+def _write(
+    directory: Path, *events: dict[str, Any] | bytes, name: str = "trace-a-h-1-00000.jsonl"
+) -> None:
     directory.mkdir(exist_ok=True)
     with open(directory / name, "ab") as f:
         for event in events:
@@ -50,7 +66,7 @@ def test_clean_directory_from_the_library_is_ok(log_dir: Path) -> None:
     root()
     report = check(log_dir)
     assert report.ok, report.summary()
-    assert (2, 1, {"ok": 2}) == (report.runs, report.traces, dict(report.statuses))
+    assert (report.runs, report.traces, dict(report.statuses)) == (2, 1, {"ok": 2})
 
 
 def test_corruption_is_found(tmp_path: Path) -> None:
@@ -71,43 +87,53 @@ def test_corruption_is_found(tmp_path: Path) -> None:
     assert "seq [1]" in text
     assert "end says 3 chunks, 2 on disk" in text
     assert "not a JSON line" in text
-    assert 1 == report.bad_lines
+    assert report.bad_lines == 1
 
 
 def test_unfinished_runs_are_running_or_interrupted(tmp_path: Path) -> None:
     """A run without an end is running while its process lives, interrupted once it is gone."""
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     _write(tmp_path, _event("run.start"))
     _write(tmp_path, _event("run.start", run_id="other", pid=int(dead.stdout)))
     report = check(tmp_path)
-    assert (1, 1) == (report.running, report.interrupted)
+    assert (report.running, report.interrupted) == (1, 1)
     assert report.ok
 
 
 def test_orphans_and_partial_tail_are_findings_not_corruption(tmp_path: Path) -> None:
     """A missing parent and a last line still being written are reported but are not corruption."""
-    _write(tmp_path, _event("run.start", parent_run_id="gone"), _event("run.end"), b'{"event":"run.st')
+    _write(
+        tmp_path, _event("run.start", parent_run_id="gone"), _event("run.end"), b'{"event":"run.st'
+    )
     report = check(tmp_path)
-    assert (1, 1) == (report.orphans, report.incomplete_tails)
+    assert (report.orphans, report.incomplete_tails) == (1, 1)
     assert report.ok
 
 
 def test_other_versions_and_kinds_are_ignored(tmp_path: Path) -> None:
     """Events of another format version or an unknown kind are not judged."""
-    _write(tmp_path, _event("run.start", v=2, name=None), _event("run.note"), _event("run.start"), _event("run.end"))
+    _write(
+        tmp_path,
+        _event("run.start", v=2, name=None),
+        _event("run.note"),
+        _event("run.start"),
+        _event("run.end"),
+    )
     report = check(tmp_path)
     assert report.ok, report.summary()
-    assert 1 == report.runs
+    assert report.runs == 1
 
 
 def test_cli_exit_codes(tmp_path: Path, capsys: Any) -> None:
     """doctor exits 0 when clean, 1 on corruption, 2 with a one-line message for a missing directory."""
     _write(tmp_path / "good", _event("run.start"), _event("run.end"))
-    assert 0 == main(["doctor", str(tmp_path / "good")])
+    assert main(["doctor", str(tmp_path / "good")]) == 0
     _write(tmp_path / "bad", b"garbage\n")
-    assert 1 == main(["doctor", str(tmp_path / "bad")])
+    assert main(["doctor", str(tmp_path / "bad")]) == 1
     capsys.readouterr()
-    assert 2 == main(["doctor", str(tmp_path / "missing")])
+    assert main(["doctor", str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err
-    assert 1 == len(err.strip().splitlines())
+    assert len(err.strip().splitlines()) == 1
     assert "does not exist" in err

@@ -26,19 +26,23 @@ def test_trace_block_records_inputs_outputs_and_nests() -> None:
             run.set_outputs(["doc"])
         assert None is get_current_run()
     block = traces.run("block")
-    assert ("ok", ["doc"], {"q": "x"}, ["t"]) == (block.status, block.outputs, block.inputs, block.start["tags"])
-    assert "retriever" == block.start["run_type"]
+    assert (
+        block.status,
+        block.outputs,
+        block.inputs,
+        block.start["tags"],
+    ) == ("ok", ["doc"], {"q": "x"}, ["t"])
+    assert block.start["run_type"] == "retriever"
     assert block.run_id == traces.run("step").parent_run_id
 
 
 def test_trace_block_error_is_recorded_and_propagates() -> None:
     """An exception leaving a trace() block ends the run as error and is raised unchanged."""
-    with capture_traces() as traces:
-        with pytest.raises(KeyError), trace("failing"):
-            raise KeyError("missing")
+    with capture_traces() as traces, pytest.raises(KeyError), trace("failing"):
+        raise KeyError("missing")
     run = traces.run("failing")
-    assert "error" == run.status
-    assert "KeyError" == run.error["type"]
+    assert run.status == "error"
+    assert run.error["type"] == "KeyError"
 
 
 async def test_trace_works_with_async_with() -> None:
@@ -46,7 +50,7 @@ async def test_trace_works_with_async_with() -> None:
     with capture_traces() as traces:
         async with trace("async-block") as run:
             assert run is get_current_run()
-    assert "ok" == traces.run("async-block").status
+    assert traces.run("async-block").status == "ok"
 
 
 def test_add_metadata_tags_and_outputs_while_running() -> None:
@@ -62,11 +66,11 @@ def test_add_metadata_tags_and_outputs_while_running() -> None:
         return "result"
 
     with capture_traces() as traces:
-        assert "result" == f()
+        assert f() == "result"
     run = traces.run("f")
-    assert {"a": 1, "b": 2} == run.end["metadata"]
-    assert ["base", "extra", "more"] == run.end["tags"]
-    assert {"tokens": 3} == run.outputs
+    assert run.end["metadata"] == {"a": 1, "b": 2}
+    assert run.end["tags"] == ["base", "extra", "more"]
+    assert run.outputs == {"tokens": 3}
 
 
 def test_end_has_no_metadata_when_unchanged() -> None:
@@ -93,7 +97,7 @@ def test_set_outputs_in_generator_overrides_chunks() -> None:
 
     with capture_traces() as traces:
         list(stream())
-    assert {"total": 1} == traces.run("stream").outputs
+    assert traces.run("stream").outputs == {"total": 1}
 
 
 def test_trace_disabled_yields_none_and_runs_the_block() -> None:
@@ -102,5 +106,5 @@ def test_trace_disabled_yields_none_and_runs_the_block() -> None:
     ran = []
     with capture_traces() as traces, trace("off") as run:
         ran.append(run)
-    assert [None] == ran
-    assert [] == traces.events
+    assert ran == [None]
+    assert traces.events == []

@@ -35,7 +35,7 @@ def test_import_does_not_load_viewer_dependencies_or_structlog() -> None:
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'watchdog', 'structlog', 'rich'}))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "[]" == done.stdout.strip()
+    assert done.stdout.strip() == "[]"
 
 
 def test_first_event_goes_through_structlog(tmp_path: object) -> None:
@@ -47,4 +47,4 @@ def test_first_event_goes_through_structlog(tmp_path: object) -> None:
         "print('structlog' in sys.modules, 'textual' in sys.modules, 'watchdog' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "True False False" == done.stdout.strip()
+    assert done.stdout.strip() == "True False False"

@@ -24,11 +24,11 @@ ITERATIONS = 3 * SCALE
 
 def _assert_complete(directory: Path, expected_runs: int) -> None:
     report = check(directory)
-    assert [] == report.problems, report.summary()
+    assert report.problems == [], report.summary()
     assert expected_runs == report.runs, report.summary()
     assert {"ok": expected_runs} == dict(report.statuses)
-    assert (0, 0, 0, 0) == (report.running, report.interrupted, report.orphans, report.bad_lines)
-    assert 0 == report.incomplete_tails
+    assert (report.running, report.interrupted, report.orphans, report.bad_lines) == (0, 0, 0, 0)
+    assert report.incomplete_tails == 0
 
 
 def test_processes_threads_and_tasks_with_rotation(tmp_path: Path) -> None:
@@ -38,7 +38,7 @@ def test_processes_threads_and_tasks_with_rotation(tmp_path: Path) -> None:
         subprocess.Popen([sys.executable, stress_worker.__file__, str(directory), str(ITERATIONS)])
         for _ in range(PROCESSES)
     ]
-    assert [0] * PROCESSES == [worker.wait(timeout=300) for worker in workers]
+    assert [worker.wait(timeout=300) for worker in workers] == [0] * PROCESSES
     files = list(directory.glob("*.jsonl"))
     assert len({f.name.rsplit("-", 2)[0] for f in files}) >= 1
     assert len(files) > PROCESSES * 10, "max_bytes should have forced many rotations"
@@ -73,7 +73,7 @@ def test_fork_while_other_threads_write(tmp_path: Path) -> None:
     stop.set()
     for thread in writers:
         thread.join()
-    assert [0] * PROCESSES == [child.exitcode for child in children], "a child deadlocked or failed"
+    assert [child.exitcode for child in children] == [0] * PROCESSES, "a child deadlocked or failed"
     per = stress_worker.runs_per_iteration()
     expected = (
         stress_worker.THREADS * per  # the warm-up
@@ -81,5 +81,5 @@ def test_fork_while_other_threads_write(tmp_path: Path) -> None:
         + PROCESSES * stress_worker.THREADS * ITERATIONS * per
     )
     pids = {int(f.name.rsplit("-", 2)[1]) for f in directory.glob("*.jsonl")}
-    assert PROCESSES + 1 == len(pids), "each forked child must write its own files"
+    assert len(pids) == PROCESSES + 1, "each forked child must write its own files"
     _assert_complete(directory, expected)

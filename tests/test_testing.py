@@ -28,9 +28,9 @@ def test_capture_keeps_events_in_memory_not_on_disk(log_dir: Path) -> None:
     with capture_traces() as traces:
         list(parent())
     assert not log_dir.exists()
-    assert 6 == len(traces.events)
+    assert len(traces.events) == 6
     child()
-    assert 1 == len(list(log_dir.glob("*.jsonl")))
+    assert len(list(log_dir.glob("*.jsonl"))) == 1
 
 
 def test_runs_are_assembled_with_children() -> None:
@@ -38,9 +38,9 @@ def test_runs_are_assembled_with_children() -> None:
     with capture_traces() as traces:
         list(parent())
     (root,) = traces.roots()
-    assert "parent" == root.name
-    assert ["child"] == [c.name for c in root.children]
-    assert ("ok", "ab", ["a", "b"]) == (root.status, root.outputs, root.chunks)
+    assert root.name == "parent"
+    assert [c.name for c in root.children] == ["child"]
+    assert (root.status, root.outputs, root.chunks) == ("ok", "ab", ["a", "b"])
 
 
 def test_run_lookup_by_name_is_strict() -> None:
@@ -64,5 +64,5 @@ def test_captured_events_are_redacted_like_files() -> None:
     with capture_traces() as traces:
         call("sk-abcdefghijklmnopqrstuvwxyz")
     run = traces.run("call")
-    assert {"api_key": "[REDACTED]"} == run.inputs
-    assert ["inputs.api_key"] == run.start["redacted"]
+    assert run.inputs == {"api_key": "[REDACTED]"}
+    assert run.start["redacted"] == ["inputs.api_key"]

@@ -178,18 +178,29 @@ def run_session(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m viewer.demo_app", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m viewer.demo_app", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("directory", type=Path, help="where to write the trace files")
     parser.add_argument("--delay", type=float, default=0.05, help="seconds per simulated step")
     parser.add_argument("--once", action="store_true", help="answer each question once, then exit")
-    parser.add_argument("--seed", type=int, default=None, help="random seed, for reproducible files")
     parser.add_argument(
-        "--only", type=int, nargs="*", default=None, metavar="N", help="ask only these questions (0-based)"
+        "--seed", type=int, default=None, help="random seed, for reproducible files"
+    )
+    parser.add_argument(
+        "--only",
+        type=int,
+        nargs="*",
+        default=None,
+        metavar="N",
+        help="ask only these questions (0-based)",
     )
     args = parser.parse_args(argv)
     questions = QUESTIONS if args.only is None else [QUESTIONS[i] for i in args.only]
     try:
-        run_session(args.directory, delay=args.delay, once=args.once, seed=args.seed, questions=questions)
+        run_session(
+            args.directory, delay=args.delay, once=args.once, seed=args.seed, questions=questions
+        )
     except KeyboardInterrupt:
         return 130
     return 0
