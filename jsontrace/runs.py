@@ -1,0 +1,843 @@
+"""The run model: traces built from events, tolerant of disorder and garbage.
+
+::
+
+    store = load_directory("logs")           # or: RunStore().add_batch(batch) per batch
+    for root in store.traces():              # newest trace first
+        print(root.name, root.status, root.duration_ms())
+    print(render_tree(store))                # what ``jsontrace-view --print`` shows
+    summary = store.summary(reader)          # counts for ``jsontrace doctor``
+
+Why this shape:
+
+* Ingest is the hot path (a million events must load in about the time
+  ``orjson`` takes to parse them), so :meth:`RunStore.add_batch` only files
+  each event under its run: a start or end event is kept as the dict it was
+  parsed into, a chunk keeps only its value. Everything else (types checked,
+  statuses, durations, timestamps parsed) is worked out when a :class:`Run`
+  property is read, i.e. at display time, and never raises on bad data.
+* Events may come in any order: a chunk or an end before its start, a child
+  before its parent (a placeholder parent is made and filled in when the
+  parent's start arrives). Repeated lines are counted and ignored; a chunk
+  ``seq`` seen before is a repeat. A parent link that would make a cycle
+  (a run its own parent, A under B under A) is dropped and the run becomes a
+  root.
+* A run without an end whose writer process is gone (same host, pid no longer
+  alive) is ``interrupted`` rather than running forever.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from . import format as fmt
+from .reader import Batch, DirectoryReader
+
+if TYPE_CHECKING:
+    from .reader import Source
+
+__all__ = [
+    "CANCELLED",
+    "ERROR",
+    "INTERRUPTED",
+    "OK",
+    "RUNNING",
+    "STATUS_SYMBOLS",
+    "Run",
+    "RunStore",
+    "Summary",
+    "format_duration",
+    "load_directory",
+    "printable",
+    "render_run_line",
+    "render_tree",
+    "root_order",
+]
+
+RUNNING: Final = "running"
+OK: Final = fmt.OK
+ERROR: Final = fmt.ERROR_STATUS
+CANCELLED: Final = fmt.CANCELLED
+INTERRUPTED: Final = "interrupted"
+
+#: One symbol per status, for plain-text output and the viewer's tree.
+STATUS_SYMBOLS: Final[Mapping[str, str]] = {
+    RUNNING: "●",
+    OK: "✓",
+    ERROR: "✗",
+    CANCELLED: "⊘",
+    INTERRUPTED: "↯",
+}
+
+_HOST = socket.gethostname()
+_PID_TTL_S = 2.0
+_pid_cache: dict[int, tuple[float, bool]] = {}
+_MAX_SAMPLES = 20
+_EMPTY: Final[Mapping[str, Any]] = {}
+
+
+def _process_gone(pid: int) -> bool:
+    """Whether no process with this pid exists on this machine (cached a moment)."""
+    now = time.monotonic()
+    cached = _pid_cache.get(pid)
+    if cached is not None and now - cached[0] < _PID_TTL_S:
+        return cached[1]
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        gone = True
+    except (OSError, OverflowError, ValueError):
+        gone = False  # it exists but is not ours, or the pid makes no sense: do not guess
+    else:
+        gone = False
+    _pid_cache[pid] = (now, gone)
+    return gone
+
+
+def _parse_ts(value: object) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        # fromisoformat accepts "Z" only from Python 3.11 on.
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _number(value: object) -> float | None:
+    if type(value) in (int, float) and value == value:  # False for NaN
+        return float(value)  # type: ignore[arg-type]  # checked just above
+    return None
+
+
+def _str(value: object, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+class _Reject(Exception):
+    """An event that cannot be filed (raised and caught inside ingest only)."""
+
+
+class Run:
+    """One run as seen in the files so far. Every property is total: bad data gives defaults.
+
+    ``start`` and ``end`` are the raw event dicts (``None`` until seen);
+    ``chunks`` holds the chunk values received in ``seq`` order without gaps,
+    later ones wait in ``pending`` until the gap fills.
+    """
+
+    __slots__ = (
+        "_start_s",
+        "children",
+        "chunks",
+        "cycle",
+        "end",
+        "error_below",
+        "last_ts",
+        "parent",
+        "pending",
+        "run_id",
+        "sources",
+        "start",
+        "trace_id",
+    )
+
+    def __init__(self, run_id: str, trace_id: str = "") -> None:
+        self.run_id = run_id
+        self.trace_id = trace_id
+        self.start: dict[str, Any] | None = None
+        self.end: dict[str, Any] | None = None
+        self.chunks: list[Any] = []
+        self.pending: dict[int, Any] | None = None
+        self.parent: Run | None = None
+        self.children: list[Run] = []
+        self.sources: list[Source] = []
+        self.error_below = False
+        self.cycle = False
+        self.last_ts: object = None
+        self._start_s: float | None = None
+
+    def __repr__(self) -> str:
+        return f"<Run {self.run_id!r} {self.name!r} {self.status}>"
+
+    # -- identity and tree ------------------------------------------------------
+
+    @property
+    def seen(self) -> bool:
+        """Whether any event of this run was read (else it is only someone's parent)."""
+        return self.start is not None or self.end is not None or bool(self.chunks or self.pending)
+
+    @property
+    def parent_run_id(self) -> str | None:
+        """The parent id the start event names (even if that parent was never seen)."""
+        value = (self.start or _EMPTY).get(fmt.PARENT_RUN_ID)
+        return value if isinstance(value, str) else None
+
+    @property
+    def is_orphan(self) -> bool:
+        """Started with a parent id, but that parent's start was never read."""
+        return self.parent is not None and self.parent.start is None
+
+    def sorted_children(self) -> list[Run]:
+        """Children in start order (timestamp, then id: UUIDv7 ids sort by time)."""
+        return sorted(self.children, key=_start_order)
+
+    def walk(self) -> Iterator[Run]:
+        """This run and all its descendants, depth first, children in start order."""
+        stack = [self]
+        while stack:
+            run = stack.pop()
+            yield run
+            stack.extend(reversed(run.sorted_children()))
+
+    # -- fields from the start event --------------------------------------------
+
+    def _s(self, key: str) -> Any:
+        return (self.start or _EMPTY).get(key)
+
+    def _e(self, key: str) -> Any:
+        return (self.end or _EMPTY).get(key)
+
+    @property
+    def name(self) -> str:
+        """The run's name; ``"?"`` until its start event is read."""
+        name = self._s(fmt.NAME)
+        return name if isinstance(name, str) else "?"
+
+    @property
+    def run_type(self) -> str:
+        """``chain``, ``llm``, ``tool``, ... (``""`` when unknown)."""
+        return _str(self._s(fmt.RUN_TYPE))
+
+    @property
+    def inputs(self) -> Any:
+        """The inputs as recorded (any JSON value; ``None`` before the start event)."""
+        return self._s(fmt.INPUTS)
+
+    @property
+    def outputs(self) -> Any:
+        """The outputs from the end event (``None`` until it arrives)."""
+        return self._e(fmt.OUTPUTS)
+
+    @property
+    def tags(self) -> list[str]:
+        """Tags: the end event's complete list if it has one, else the start's."""
+        tags = self._e(fmt.TAGS)
+        if not isinstance(tags, list):
+            tags = self._s(fmt.TAGS)
+        return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Metadata: the end event's complete object if it has one, else the start's."""
+        meta = self._e(fmt.METADATA)
+        if not isinstance(meta, dict):
+            meta = self._s(fmt.METADATA)
+        return meta if isinstance(meta, dict) else {}
+
+    @property
+    def pid(self) -> int | None:
+        """The writer's process id (``None`` if missing or not a positive int)."""
+        pid = self._s(fmt.PID)
+        return pid if type(pid) is int and pid > 0 else None
+
+    @property
+    def host(self) -> str:
+        """The writer's host name."""
+        return _str(self._s(fmt.HOST))
+
+    @property
+    def start_ts(self) -> str | None:
+        """The start event's timestamp as written."""
+        ts = self._s(fmt.TS)
+        return ts if isinstance(ts, str) else None
+
+    @property
+    def end_ts(self) -> str | None:
+        """The end event's timestamp as written."""
+        ts = self._e(fmt.TS)
+        return ts if isinstance(ts, str) else None
+
+    @property
+    def started_at(self) -> float | None:
+        """The start time in seconds since the epoch, parsed once."""
+        if self._start_s is None and self.start is not None:
+            self._start_s = _parse_ts(self.start.get(fmt.TS))
+        return self._start_s
+
+    @property
+    def redacted(self) -> list[str]:
+        """Dotted paths the secret scrubber replaced, over all of this run's kept events."""
+        paths: list[str] = []
+        for event in (self.start, self.end):
+            value = (event or _EMPTY).get(fmt.REDACTED)
+            if isinstance(value, list):
+                paths.extend(p for p in value if isinstance(p, str) and p not in paths)
+        return paths
+
+    # -- fields from the end event ----------------------------------------------
+
+    @property
+    def status(self) -> str:
+        """One of ``running``, ``ok``, ``error``, ``cancelled``, ``interrupted``.
+
+        An end event with an unknown status counts as ``error`` if it carries an
+        error, else ``ok``. Without an end event, a run is ``interrupted`` when its
+        writer ran on this host and that process is gone.
+        """
+        end = self.end
+        if end is not None:
+            status = end.get(fmt.STATUS)
+            if isinstance(status, str) and status in fmt.STATUSES:
+                return status
+            return ERROR if end.get(fmt.ERROR) else OK
+        pid = self.pid
+        if pid is not None and self.host == _HOST and _process_gone(pid):
+            return INTERRUPTED
+        return RUNNING
+
+    @property
+    def finished(self) -> bool:
+        """Whether the end event was read."""
+        return self.end is not None
+
+    @property
+    def error(self) -> dict[str, Any] | None:
+        """The end event's ``error`` object (``type``, ``message``, ``traceback``), if any."""
+        error = self._e(fmt.ERROR)
+        if isinstance(error, dict):
+            return error
+        if error is not None and error is not False:
+            return {"message": error}  # a writer that put a bare value there
+        return None
+
+    @property
+    def error_summary(self) -> str:
+        """``"Type: message"`` for an error, else ``""``."""
+        error = self.error
+        if error is None:
+            return ""
+        kind, message = error.get("type"), error.get("message")
+        kind = kind if isinstance(kind, str) else ""
+        message = message if isinstance(message, str) else ("" if message is None else str(message))
+        return f"{kind}: {message}" if kind and message else kind or message or "error"
+
+    @property
+    def traceback(self) -> str:
+        """The error's traceback text, or ``""``."""
+        return _str((self.error or _EMPTY).get("traceback"))
+
+    @property
+    def trace_warnings(self) -> list[str]:
+        """Problems jsontrace itself met while recording this run."""
+        value = self._e(fmt.TRACE_WARNINGS)
+        return [w for w in value if isinstance(w, str)] if isinstance(value, list) else []
+
+    @property
+    def declared_chunk_count(self) -> int | None:
+        """The ``chunk_count`` the end event claims."""
+        value = self._e(fmt.CHUNK_COUNT)
+        return value if type(value) is int else None
+
+    @property
+    def chunk_count(self) -> int:
+        """Chunks read so far (after gaps too); the end's count when it says more."""
+        seen = len(self.chunks) + len(self.pending or ())
+        declared = self.declared_chunk_count
+        return max(seen, declared) if declared is not None else seen
+
+    @property
+    def first_chunk_ms(self) -> float | None:
+        """Milliseconds from start to the first chunk, for generators."""
+        return _number(self._e(fmt.FIRST_CHUNK_MS))
+
+    def duration_ms(self, now: float | None = None) -> float | None:
+        """The run's duration; for a running run, time since its start until *now*.
+
+        An interrupted run lasts until its last event read. ``now`` is seconds since
+        the epoch (default: the current time).
+        """
+        if self.end is not None:
+            duration = _number(self.end.get(fmt.DURATION_MS))
+            if duration is not None:
+                return duration
+            end = _parse_ts(self.end.get(fmt.TS))
+        elif self.status == INTERRUPTED:
+            end = _parse_ts(self.last_ts) or self.started_at
+        else:
+            end = time.time() if now is None else now
+        started = self.started_at
+        if started is None or end is None:
+            return None
+        return max(0.0, (end - started) * 1000)
+
+    def streamed(self) -> tuple[bool, Any]:
+        """``(True, "joined text")`` when every chunk so far is a string, else ``(False, chunks)``."""
+        chunks = self.chunks
+        if chunks and all(type(c) is str for c in chunks):
+            return True, "".join(chunks)
+        return False, list(chunks)
+
+    def seq_gaps(self) -> list[tuple[int, int]]:
+        """Missing chunk ``seq`` ranges (inclusive), up to the last seq or the declared count."""
+        gaps: list[tuple[int, int]] = []
+        expected = len(self.chunks)
+        for seq in sorted(self.pending or ()):
+            if seq > expected:
+                gaps.append((expected, seq - 1))
+            expected = seq + 1
+        declared = self.declared_chunk_count
+        if declared is not None and declared > expected:
+            gaps.append((expected, declared - 1))
+        return gaps
+
+    def events(self, reader: DirectoryReader | None = None) -> tuple[list[Any], bool]:
+        """This run's events: re-read from the files, or rebuilt if they are gone.
+
+        Returns ``(events, exact)``; ``exact`` is False when some source was gone
+        and the list was rebuilt from what the model kept (chunk timestamps lost).
+        """
+        if reader is not None and self.sources:
+            needle = self.run_id.encode()
+            found: list[Any] = []
+            for source in self.sources:
+                data = reader.read_range(source)
+                if data is None:
+                    break
+                found.extend(_events_of(data, needle, self.run_id))
+            else:
+                return found, True
+        rebuilt: list[Any] = [self.start] if self.start is not None else []
+        for seq, chunk in enumerate(self.chunks):
+            rebuilt.append({fmt.EVENT: fmt.CHUNK, fmt.CHUNK_SEQ: seq, fmt.CHUNK_VALUE: chunk})
+        for seq, chunk in sorted((self.pending or {}).items()):
+            rebuilt.append({fmt.EVENT: fmt.CHUNK, fmt.CHUNK_SEQ: seq, fmt.CHUNK_VALUE: chunk})
+        if self.end is not None:
+            rebuilt.append(self.end)
+        return rebuilt, False
+
+    def text(self) -> str:
+        """Lower-cased name, inputs, outputs and error, for text search."""
+        import orjson
+
+        parts = [self.name, self.run_type, self.error_summary]
+        for value in (self.inputs, self.outputs):
+            if isinstance(value, str):
+                parts.append(value)
+            elif value is not None:
+                try:
+                    parts.append(orjson.dumps(value).decode())
+                except (TypeError, orjson.JSONEncodeError):
+                    parts.append(repr(value))
+        if self.end is None:
+            ok, text = self.streamed()
+            if ok:
+                parts.append(text)
+        return "\n".join(parts).lower()
+
+
+def _start_order(run: Run) -> tuple[str, str]:
+    return (run.start_ts or "", run.run_id)
+
+
+def _events_of(data: bytes, needle: bytes, run_id: str) -> list[Any]:
+    import orjson
+
+    found = []
+    for line in data.split(b"\n"):
+        if needle in line:
+            try:
+                event = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(event, dict) and event.get(fmt.RUN_ID) == run_id:
+                found.append(event)
+    return found
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts for a health check (``jsontrace doctor``) and the viewer's status bar."""
+
+    files: int
+    bytes_read: int
+    lines: int
+    events: int
+    runs: int
+    traces: int
+    finished: int
+    unfinished: int
+    running: int
+    interrupted: int
+    errors: int
+    orphans: int
+    cycles: int
+    duplicate_events: int
+    conflicting_events: int
+    unknown_events: int
+    unsupported_version: int
+    invalid_events: int
+    bad_lines: int
+    bad_line_samples: tuple[str, ...]
+    truncated_files: int
+    deleted_files: int
+    seq_gaps: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+
+class RunStore:
+    """All runs read so far, indexed by id, with the roots of the trace forest.
+
+    Not thread-safe by itself: the viewer holds one lock around ingest and reads.
+    Counters: :attr:`events` (accepted), :attr:`duplicates` (a line seen twice),
+    :attr:`conflicts` (a second, different start or end for one run id),
+    :attr:`unknown` (other event kinds), :attr:`unsupported` (other format
+    versions), :attr:`invalid` (not an object, or missing/ill-typed ``event``,
+    ``run_id`` or ``seq``; the first few kept in :attr:`invalid_samples`),
+    :attr:`cycles` (parent links dropped to avoid a cycle).
+    """
+
+    def __init__(self) -> None:
+        self.runs: dict[str, Run] = {}
+        self.roots: dict[str, Run] = {}
+        self.events = 0
+        self.duplicates = 0
+        self.conflicts = 0
+        self.unknown = 0
+        self.unsupported = 0
+        self.invalid = 0
+        self.cycles = 0
+        self.invalid_samples: list[str] = []
+        self._dirty: set[Run] = set()
+        self._new_roots: list[Run] = []
+
+    # -- ingest -----------------------------------------------------------------
+
+    def add_batch(self, batch: Batch) -> None:
+        """File every event of a batch under its run (the hot path: keep it lean)."""
+        self._add(batch.events, batch.source, batch)
+
+    def add_events(self, events: Iterable[Any], source: Source | None = None) -> None:
+        """File events that did not come from a reader (tests, in-memory captures)."""
+        self._add(list(events), source, None)
+
+    def _add(self, events: list[Any], source: Source | None, batch: Batch | None) -> None:
+        runs = self.runs
+        dirty = self._dirty
+        added = 0
+        for event in events:
+            try:
+                kind = event[fmt.EVENT]
+                run_id = event[fmt.RUN_ID]
+                if type(run_id) is not str or event[fmt.VERSION] != fmt.FORMAT_VERSION:
+                    raise _Reject
+                run = runs.get(run_id)
+                if kind == fmt.CHUNK:
+                    seq = event[fmt.CHUNK_SEQ]
+                    if run is None:
+                        run = self._placeholder(run_id, event)
+                    chunks = run.chunks
+                    if seq == len(chunks) and run.pending is None and type(seq) is int:
+                        chunks.append(event[fmt.CHUNK_VALUE])
+                    elif not self._odd_chunk(run, seq, event):
+                        continue
+                    run.last_ts = event.get(fmt.TS)
+                elif kind == fmt.START:
+                    run = self._start(run, run_id, event)
+                elif kind == fmt.END:
+                    run = self._end(run, run_id, event)
+                else:
+                    self.unknown += 1
+                    continue
+                if run is None:
+                    continue
+                if source is not None and (not run.sources or run.sources[-1] is not source):
+                    run.sources.append(source)
+                dirty.add(run)
+                added += 1
+            except Exception:  # any malformed event is counted, never raised
+                self._reject(event, events, batch)
+        self.events += added
+
+    def _reject(self, event: Any, events: list[Any], batch: Batch | None) -> None:
+        version = event.get(fmt.VERSION, None) if isinstance(event, dict) else None
+        if (
+            isinstance(event, dict)
+            and isinstance(event.get(fmt.RUN_ID), str)
+            and (version != fmt.FORMAT_VERSION and version is not None)
+        ):
+            self.unsupported += 1
+            return
+        self.invalid += 1
+        if len(self.invalid_samples) < _MAX_SAMPLES:
+            where = ""
+            if batch is not None:
+                index = next((i for i, e in enumerate(events) if e is event), None)
+                line = batch.line_of(index) if index is not None else "?"
+                where = f"{batch.file}:{line}: "
+            self.invalid_samples.append(f"{where}not a valid event: {_excerpt(event)}")
+
+    def _placeholder(self, run_id: str, event: Mapping[str, Any]) -> Run:
+        trace_id = event.get(fmt.TRACE_ID)
+        run = Run(run_id, trace_id if isinstance(trace_id, str) else "")
+        self.runs[run_id] = run
+        self.roots[run_id] = run
+        self._new_roots.append(run)
+        return run
+
+    def _odd_chunk(self, run: Run, seq: Any, event: dict[str, Any]) -> bool:
+        """A chunk off the fast path: a repeat, early, or with a bad seq. True if kept."""
+        if type(seq) is not int or seq < 0:
+            raise _Reject
+        value = event[fmt.CHUNK_VALUE]
+        pending = run.pending
+        if seq < len(run.chunks) or (pending is not None and seq in pending):
+            self.duplicates += 1
+            return False
+        if pending is None:
+            pending = run.pending = {}
+        pending[seq] = value
+        chunks = run.chunks
+        while len(chunks) in pending:
+            chunks.append(pending.pop(len(chunks)))
+        if not pending:
+            run.pending = None
+        return True
+
+    def _start(self, run: Run | None, run_id: str, event: dict[str, Any]) -> Run | None:
+        if run is None:
+            run = self._placeholder(run_id, event)
+        elif run.start is not None:
+            if run.start == event:
+                self.duplicates += 1
+            else:
+                self.conflicts += 1
+            return None
+        run.start = event
+        run._start_s = None
+        trace_id = event.get(fmt.TRACE_ID)
+        if isinstance(trace_id, str):
+            run.trace_id = trace_id
+        parent_id = event.get(fmt.PARENT_RUN_ID)
+        if isinstance(parent_id, str):
+            self._link(run, parent_id)
+        return run
+
+    def _link(self, run: Run, parent_id: str) -> None:
+        parent = self.runs.get(parent_id)
+        ancestor = parent
+        while ancestor is not None:
+            if ancestor is run:
+                run.cycle = True
+                self.cycles += 1
+                return  # stays a root
+            ancestor = ancestor.parent
+        if parent is None:
+            parent = self._placeholder(parent_id, {fmt.TRACE_ID: run.trace_id})
+        run.parent = parent
+        parent.children.append(run)
+        self.roots.pop(run.run_id, None)
+        self._dirty.add(parent)
+        if run.error_below or (run.end is not None and run.status == ERROR):
+            self._mark_error(parent)
+
+    def _end(self, run: Run | None, run_id: str, event: dict[str, Any]) -> Run | None:
+        if run is None:
+            run = self._placeholder(run_id, event)
+        elif run.end is not None:
+            if run.end == event:
+                self.duplicates += 1
+            else:
+                self.conflicts += 1
+            return None
+        run.end = event
+        if run.parent is not None and run.status == ERROR:
+            self._mark_error(run.parent)
+        return run
+
+    def _mark_error(self, run: Run | None) -> None:
+        while run is not None and not run.error_below:
+            run.error_below = True
+            self._dirty.add(run)
+            run = run.parent
+
+    # -- reading the model --------------------------------------------------------
+
+    def get(self, run_id: str) -> Run | None:
+        """The run with this id, if any event mentioned it."""
+        return self.runs.get(run_id)
+
+    def traces(self, *, newest_first: bool = True) -> list[Run]:
+        """The roots of the forest (trace roots, orphaned subtrees, runs seen without a start)."""
+        return sorted(self.roots.values(), key=root_order, reverse=newest_first)
+
+    def take_dirty(self) -> set[Run]:
+        """Runs changed since the last call (for the viewer's batched updates)."""
+        dirty, self._dirty = self._dirty, set()
+        return dirty
+
+    def take_new_roots(self) -> list[Run]:
+        """Roots created since the last call (some may since have found a parent)."""
+        new, self._new_roots = self._new_roots, []
+        return new
+
+    def seq_gaps(self) -> dict[str, list[tuple[int, int]]]:
+        """Every run with missing chunk seqs, with the missing ranges."""
+        gaps = {}
+        for run_id, run in self.runs.items():
+            if run.pending or run.declared_chunk_count is not None:
+                found = run.seq_gaps()
+                if found:
+                    gaps[run_id] = found
+        return gaps
+
+    def summary(self, reader: DirectoryReader | None = None) -> Summary:
+        """Counts over everything read so far (walks every run: not for every frame)."""
+        seen = [run for run in self.runs.values() if run.seen]
+        statuses = [run.status for run in seen]
+        samples = [str(bad) for bad in reader.bad_samples] if reader else []
+        return Summary(
+            files=len(reader.files) if reader else 0,
+            bytes_read=reader.bytes_read if reader else 0,
+            lines=reader.lines if reader else 0,
+            events=self.events,
+            runs=len(seen),
+            traces=len(self.roots),
+            finished=sum(run.end is not None for run in seen),
+            unfinished=sum(run.end is None for run in seen),
+            running=statuses.count(RUNNING),
+            interrupted=statuses.count(INTERRUPTED),
+            errors=statuses.count(ERROR),
+            orphans=sum(run.is_orphan for run in seen),
+            cycles=self.cycles,
+            duplicate_events=self.duplicates,
+            conflicting_events=self.conflicts,
+            unknown_events=self.unknown,
+            unsupported_version=self.unsupported,
+            invalid_events=self.invalid,
+            bad_lines=(reader.bad_lines if reader else 0) + self.invalid,
+            bad_line_samples=tuple(samples + self.invalid_samples),
+            truncated_files=reader.truncations if reader else 0,
+            deleted_files=reader.deleted_files if reader else 0,
+            seq_gaps=self.seq_gaps(),
+        )
+
+
+def root_order(run: Run) -> tuple[str, str]:
+    """Sort key of a root: its start time (else its id: UUIDv7 ids sort by time)."""
+    return (run.start_ts or _str(run.last_ts) or "", run.run_id)
+
+
+def load_directory(directory: str | os.PathLike[str]) -> tuple[RunStore, DirectoryReader]:
+    """Read every segment file of *directory* once into a new store."""
+    reader = DirectoryReader(directory)
+    store = RunStore()
+    for batch in reader.poll():
+        store.add_batch(batch)
+    return store, reader
+
+
+# -- plain text --------------------------------------------------------------------
+
+# C0 and C1 controls, DEL, bidi embeddings/overrides/isolates and marks, line and
+# paragraph separators, lone surrogates: none of them may reach a terminal as is.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+_UNSAFE_KEEP_NL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str, *, multiline: bool = False) -> str:
+    """*text* with every control or bidi character shown as an escape (``\\x1b``, ``\\u202e``).
+
+    With ``multiline``, newlines and tabs are kept. Safe to write to a terminal.
+    """
+    pattern = _UNSAFE_KEEP_NL if multiline else _UNSAFE
+    if pattern.search(text) is None:
+        return text
+    return pattern.sub(_escape, text)
+
+
+def _excerpt(value: Any, limit: int = 120) -> str:
+    text = printable(repr(value)[: limit * 4])
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def format_duration(ms: float | None) -> str:
+    """``"0.55 ms"``, ``"120 ms"``, ``"1.23 s"``, ``"2m 03s"``, ``"1h 02m"``; ``""`` if unknown."""
+    if ms is None:
+        return ""
+    if ms < 10:
+        return f"{ms:.2f} ms"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    minutes, seconds = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def render_run_line(run: Run, *, now: float | None = None) -> str:
+    """One line about a run: status, name, type, duration, chunks, first chunk, error."""
+    status = run.status
+    parts = [f"{STATUS_SYMBOLS[status]} {status}", printable(run.name)]
+    if run.run_type:
+        parts.append(f"({printable(run.run_type)})")
+    if not run.seen:
+        parts.append(f"[not seen: run {printable(run.run_id)}]")
+    elif run.start is None:
+        parts.append(f"[no start event: run {printable(run.run_id)}]")
+    duration = format_duration(run.duration_ms(now))
+    if duration:
+        parts.append(duration)
+    if run.chunk_count:
+        parts.append(f"{run.chunk_count} chunk{'s' if run.chunk_count != 1 else ''}")
+    first = run.first_chunk_ms
+    if first is not None:
+        parts.append(f"first chunk {format_duration(first)}")
+    if run.error_summary:
+        parts.append(f"— {printable(run.error_summary)}")
+    if run.cycle:
+        parts.append("[parent cycle ignored]")
+    return "  ".join(parts)
+
+
+def render_tree(
+    store: RunStore, *, now: float | None = None, newest_first: bool = True
+) -> Iterator[str]:
+    """The whole forest as indented plain-text lines (what ``--print`` writes)."""
+    for root in store.traces(newest_first=newest_first):
+        yield render_run_line(root, now=now)
+        stack: list[tuple[Run, str, bool]] = [
+            (child, "", last) for child, last in reversed(list(_with_last(root.sorted_children())))
+        ]
+        while stack:
+            run, prefix, last = stack.pop()
+            yield f"{prefix}{'└── ' if last else '├── '}{render_run_line(run, now=now)}"
+            inner = prefix + ("    " if last else "│   ")
+            stack.extend(
+                (child, inner, child_last)
+                for child, child_last in reversed(list(_with_last(run.sorted_children())))
+            )
+
+
+def _with_last(items: list[Run]) -> Iterator[tuple[Run, bool]]:
+    for i, item in enumerate(items):
+        yield item, i == len(items) - 1

@@ -1,0 +1,326 @@
+"""jsontrace.runs: the run model built from events in any order."""
+
+# ruff: noqa: SIM300 - we write `assert expected == actual` on purpose (STYLE.md)
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jsontrace import format as fmt
+from jsontrace.runs import (
+    RunStore,
+    format_duration,
+    load_directory,
+    printable,
+    render_run_line,
+    render_tree,
+)
+
+TS = "2026-11-24T06:49:31.000000Z"
+
+
+def start(run_id: str, parent: str | None = None, trace: str = "t", **extra: Any) -> dict[str, Any]:
+    event = {
+        "event": "run.start", "run_id": run_id, "trace_id": trace, "v": 1, "ts": TS,
+        "parent_run_id": parent, "name": run_id, "run_type": "chain", "inputs": {},
+        "tags": [], "metadata": {}, "pid": 1, "host": "elsewhere",
+    }  # fmt: skip
+    event.update(extra)
+    return event
+
+
+def chunk(run_id: str, seq: Any, value: Any = "x", trace: str = "t") -> dict[str, Any]:
+    return {"event": "run.chunk", "run_id": run_id, "trace_id": trace, "v": 1, "ts": TS,
+            "seq": seq, "chunk": value}  # fmt: skip
+
+
+def end(run_id: str, status: str = "ok", trace: str = "t", **extra: Any) -> dict[str, Any]:
+    event = {
+        "event": "run.end", "run_id": run_id, "trace_id": trace, "v": 1, "ts": TS,
+        "status": status, "outputs": None, "error": None, "chunk_count": 0, "duration_ms": 5.0,
+    }  # fmt: skip
+    event.update(extra)
+    return event
+
+
+def store_of(*events: Any) -> RunStore:
+    store = RunStore()
+    store.add_events(events)
+    return store
+
+
+def test_a_run_has_its_fields_status_and_duration() -> None:
+    """Start plus end give name, type, status and the recorded duration."""
+    store = store_of(start("a"), end("a", duration_ms=12.5))
+    run = store.runs["a"]
+
+    assert ("a", "chain", "ok", 12.5) == (run.name, run.run_type, run.status, run.duration_ms())
+
+
+def test_children_are_placed_under_parents_in_start_order() -> None:
+    """Children hang under their parent, sorted by start time then id."""
+    store = store_of(
+        start("root"),
+        start("c2", "root", ts="2026-11-24T06:49:33.000000Z"),
+        start("c1", "root", ts="2026-11-24T06:49:32.000000Z"),
+    )
+
+    assert ["root"] == [r.run_id for r in store.traces()]
+    assert ["c1", "c2"] == [c.run_id for c in store.runs["root"].sorted_children()]
+
+
+def test_child_before_parent_is_placed_when_the_parent_arrives() -> None:
+    """A child seen first hangs under a placeholder which the parent's start fills in."""
+    store = store_of(start("child", "root"), end("child"))
+    assert ["root"] == [r.run_id for r in store.traces()]
+    assert not store.runs["root"].seen
+
+    store.add_events([start("root")])
+
+    root = store.runs["root"]
+    assert ("root", ["child"]) == (root.name, [c.run_id for c in root.children])
+    assert 0 == store.summary().orphans
+
+
+def test_chunks_and_end_before_start_are_kept() -> None:
+    """Events of a run that arrive before its start are not lost."""
+    store = store_of(chunk("a", 0, "He"), end("a", chunk_count=2), chunk("a", 1, "llo"), start("a"))
+    run = store.runs["a"]
+
+    assert ("ok", (True, "Hello"), "a") == (run.status, run.streamed(), run.name)
+
+
+def test_out_of_order_chunks_are_put_in_seq_order() -> None:
+    """Chunk values are ordered by seq, whatever the arrival order."""
+    store = store_of(start("a"), chunk("a", 2, "c"), chunk("a", 0, "a"), chunk("a", 1, "b"))
+
+    assert ["a", "b", "c"] == store.runs["a"].chunks
+
+
+def test_duplicated_lines_are_counted_and_ignored() -> None:
+    """The same start, chunk seq or end twice counts once."""
+    events = [start("a"), chunk("a", 0), chunk("a", 0), end("a", chunk_count=1)]
+    store = store_of(*events, *events)
+
+    assert (1, 5) == (store.runs["a"].chunk_count, store.duplicates)
+    assert 3 == store.events
+
+
+def test_a_second_different_start_for_a_run_id_is_a_conflict() -> None:
+    """Duplicated run ids keep the first start and count the clash."""
+    store = store_of(start("a", name="first"), start("a", name="second"))
+
+    assert ("first", 1) == (store.runs["a"].name, store.conflicts)
+
+
+def test_seq_gaps_are_reported_as_ranges() -> None:
+    """Missing seqs (up to the end's chunk_count) show as inclusive ranges."""
+    store = store_of(start("a"), chunk("a", 0), chunk("a", 3), end("a", chunk_count=6))
+
+    assert {"a": [(1, 2), (4, 5)]} == store.seq_gaps()
+
+
+def test_orphans_are_roots_under_a_placeholder_and_counted() -> None:
+    """A run whose parent never appears is shown under a 'not seen' placeholder."""
+    store = store_of(start("a", "missing"))
+    summary = store.summary()
+
+    assert (1, 1, 1) == (summary.orphans, summary.runs, summary.traces)
+    assert "not seen" in render_run_line(store.traces()[0])
+
+
+def test_a_run_that_is_its_own_parent_becomes_a_root() -> None:
+    """A self-parent link is dropped and counted as a cycle."""
+    store = store_of(start("a", "a"))
+
+    assert (["a"], 1) == ([r.run_id for r in store.traces()], store.cycles)
+
+
+def test_parent_cycles_are_broken() -> None:
+    """A under B under A: the link closing the loop is dropped, both stay visible."""
+    store = store_of(start("a", "b"), start("b", "a"))
+
+    walked = [r.run_id for root in store.traces() for r in root.walk()]
+    assert ["b", "a"] == walked
+    assert store.runs["b"].cycle
+
+
+def test_errors_mark_their_ancestors() -> None:
+    """Every ancestor of a failed run knows an error is below it, even if placed later."""
+    store = store_of(
+        start("c", "b"),
+        end("c", "error", error={"type": "ValueError", "message": "boom", "traceback": "tb"}),
+        start("b", "a"),
+        start("a"),
+    )
+
+    assert [True, True, False] == [store.runs[r].error_below for r in ("a", "b", "c")]
+    assert ("ValueError: boom", "tb") == (store.runs["c"].error_summary, store.runs["c"].traceback)
+
+
+def test_unfinished_run_of_a_dead_local_process_is_interrupted() -> None:
+    """No end and the writer's pid is gone on this host: interrupted, not running."""
+    import socket
+
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = int(proc.stdout)
+    host = socket.gethostname()
+    import os
+
+    store = store_of(
+        start("gone", pid=dead, host=host),
+        start("alive", pid=os.getpid(), host=host),
+        start("remote", pid=dead, host="another-host"),
+    )
+
+    assert ["interrupted", "running", "running"] == [
+        store.runs[r].status for r in ("gone", "alive", "remote")
+    ]
+
+
+def test_end_tags_and_metadata_replace_the_start_ones() -> None:
+    """Final tags/metadata on the end event win."""
+    store = store_of(start("a", tags=["x"], metadata={"k": 1}), end("a", tags=["y"]))
+    run = store.runs["a"]
+
+    assert (["y"], {"k": 1}) == (run.tags, run.metadata)
+
+
+def test_unknown_kinds_versions_and_invalid_events_are_counted() -> None:
+    """Events the model cannot use never raise; they are counted by kind of problem."""
+    store = store_of(
+        {"event": "run.feedback", "run_id": "a", "v": 1},
+        {**start("a"), "v": 2},
+        [1, 2],
+        {"event": "run.chunk", "run_id": "a", "v": 1, "seq": "0", "chunk": 1},
+        {"event": "run.start", "run_id": ["a"], "v": 1},
+    )
+
+    assert (1, 1, 3) == (store.unknown, store.unsupported, store.invalid)
+    assert 3 == len(store.invalid_samples)
+
+
+def test_events_are_reread_from_files_or_rebuilt(tmp_path: Path) -> None:
+    """Raw events come from the file lines; if the file is gone they are rebuilt."""
+    path = tmp_path / "a.jsonl"
+    events = [start("a"), chunk("a", 0), start("b"), end("a", chunk_count=1)]
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    store, reader = load_directory(tmp_path)
+
+    assert ([events[0], events[1], events[3]], True) == store.runs["a"].events(reader)
+
+    path.unlink()
+    reader.poll().close()
+    list(reader.poll())
+    rebuilt, exact = store.runs["a"].events(reader)
+    assert (3, False) == (len(rebuilt), exact)
+
+
+def test_summary_counts_files_runs_and_bad_lines(tmp_path: Path) -> None:
+    """The doctor's numbers: files, runs, finished, bad lines with samples."""
+    lines = [orjson.dumps(e) for e in (start("a"), end("a"), start("b", pid=None))]
+    (tmp_path / "a.jsonl").write_bytes(b"\n".join([*lines, b"garbage", b"[]"]) + b"\n")
+    store, reader = load_directory(tmp_path)
+
+    summary = store.summary(reader)
+
+    assert (1, 2, 1, 1, 2) == (
+        summary.files, summary.runs, summary.finished, summary.unfinished, summary.bad_lines,
+    )  # fmt: skip
+    assert summary.bad_line_samples[0].startswith("a.jsonl:4: not JSON")
+    assert summary.bad_line_samples[1].startswith("a.jsonl:5: not a valid event")
+
+
+def test_render_tree_is_indented_plain_text() -> None:
+    """--print output: one line per run, box-drawing indentation, newest trace first."""
+    store = store_of(
+        start("root", ts="2026-11-24T06:49:31.000000Z"),
+        start("child", "root"),
+        end("child", "error", error={"type": "E", "message": "m"}, duration_ms=1500.0),
+        end("root", duration_ms=2000.0),
+    )
+
+    assert [
+        "✓ ok  root  (chain)  2.00 s",
+        "└── ✗ error  child  (chain)  1.50 s  — E: m",
+    ] == list(render_tree(store))
+
+
+def test_printable_escapes_controls_and_bidi() -> None:
+    """Terminal escapes, C1 controls and bidi overrides come out as visible escapes."""
+    assert "a\\x1b[31mb\\x9b\\u202ec\\x00" == printable("a\x1b[31mb\x9b\u202ec\x00")
+    assert "line\nnext\\x07" == printable("line\nnext\x07", multiline=True)
+    assert "a\\x0ab" == printable("a\nb")
+
+
+def test_format_duration_picks_a_readable_unit() -> None:
+    """Durations read naturally from sub-millisecond to hours."""
+    assert ["0.55 ms", "120 ms", "1.23 s", "2m 03s", "1h 02m", ""] == [
+        format_duration(x) for x in (0.55, 120, 1230, 123_000, 3_720_000, None)
+    ]
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=8,
+)
+_ids = st.sampled_from(["a", "b", "c"])
+_field_values = st.one_of(_json, _ids)
+_keys = st.sampled_from(
+    [fmt.EVENT, fmt.RUN_ID, fmt.TRACE_ID, fmt.VERSION, fmt.TS, fmt.PARENT_RUN_ID, fmt.NAME,
+     fmt.STATUS, fmt.ERROR, fmt.CHUNK_SEQ, fmt.CHUNK_VALUE, fmt.TAGS, fmt.METADATA,
+     fmt.DURATION_MS, fmt.CHUNK_COUNT, fmt.PID, fmt.HOST, fmt.FIRST_CHUNK_MS, fmt.TRACE_WARNINGS,
+     fmt.REDACTED, fmt.INPUTS, fmt.OUTPUTS]
+)  # fmt: skip
+_garbage_event = st.one_of(
+    _json,
+    st.dictionaries(_keys, _field_values),
+    st.builds(
+        lambda kind, run_id, extra: {"event": kind, "run_id": run_id, "v": 1, **extra},
+        st.sampled_from([fmt.START, fmt.CHUNK, fmt.END]),
+        _ids,
+        st.dictionaries(_keys.filter(lambda k: k not in ("event", "run_id", "v")), _field_values),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_garbage_event, max_size=30))
+def test_garbage_never_raises_anywhere(events: list[Any]) -> None:
+    """Any JSON in any field: ingest, every property, the summary and the text tree are total."""
+    store = store_of(*events)
+
+    for run in store.runs.values():
+        for name in ("name", "run_type", "status", "tags", "metadata", "error_summary",
+                     "traceback", "chunk_count", "first_chunk_ms", "redacted", "trace_warnings",
+                     "inputs", "outputs", "is_orphan", "parent_run_id"):  # fmt: skip
+            getattr(run, name)
+        run.duration_ms()
+        run.streamed()
+        run.seq_gaps()
+        run.events()
+        run.text()
+    list(render_tree(store))
+    store.summary()
+    walked = [r for root in store.traces() for r in root.walk()]
+    assert sorted(r.run_id for r in walked) == sorted(store.runs)
+
+
+def test_deeply_nested_and_huge_values_are_fine() -> None:
+    """Nesting near orjson's limit and a megabyte string neither crash nor hang."""
+    nested: Any = "leaf"
+    for _ in range(200):
+        nested = {"k": [nested]}
+    store = store_of(start("a", inputs=nested), end("a", outputs="y" * 1_000_000))
+
+    assert "ok" == store.runs["a"].status
+    assert 1 == len(list(render_tree(store)))
