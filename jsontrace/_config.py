@@ -97,7 +97,7 @@ CONFIG: Config = _from_env(os.environ)
 
 def configure(
     *,
-    dir: str | os.PathLike[str] | None = None,  # noqa: A002 - the natural name for users
+    dir: str | os.PathLike[str] | None = None,
     enabled: bool | None = None,
     max_bytes: int | None = None,
     max_segments: int | None = None,
@@ -111,33 +111,59 @@ def configure(
 
     Raises ``ValueError`` at once for a setting that can never work (a negative
     size, an invalid regular expression), because that is a programming error
-    caught at start-up, not a runtime failure of tracing.
+    caught at start-up, not a runtime failure of tracing. Nothing changes then.
     """
     changes: dict[str, Any] = {}
     if dir is not None:
-        changes["dir"] = Path(dir)
-    if enabled is not None:
-        changes["enabled"] = bool(enabled)
+        changes["dir"] = _check_dir(dir)
+    for name, flag in (("enabled", enabled), ("redact", redact)):
+        if flag is not None:
+            if not isinstance(flag, bool):
+                raise ValueError(f"configure({name}=...) must be True or False, got {flag!r}")
+            changes[name] = flag
     for name, value in (
         ("max_bytes", max_bytes),
         ("max_chars", max_chars),
         ("max_items", max_items),
     ):
         if value is not None:
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"configure({name}=...) must be a positive int, got {value!r}")
-            changes[name] = value
+            changes[name] = _check_int(name, value, minimum=1)
     if max_segments is not None:
-        if not isinstance(max_segments, int) or max_segments < 1:
-            raise ValueError(f"configure(max_segments=...) must be an int >= 1, got {max_segments!r}")
-        changes["max_segments"] = max_segments
-    if redact is not None:
-        changes["redact"] = bool(redact)
+        changes["max_segments"] = _check_int("max_segments", max_segments, minimum=1)
     if redact_keys is not None:
-        changes["redact_keys"] = tuple(str(key) for key in redact_keys)
+        changes["redact_keys"] = _check_strings("redact_keys", redact_keys)
     if redact_patterns is not None:
-        changes["redact_patterns"] = tuple(redact_patterns)
+        changes["redact_patterns"] = _check_strings("redact_patterns", redact_patterns)
     _apply(replace(CONFIG, **changes))
+
+
+def _check_dir(value: str | os.PathLike[str]) -> Path:
+    try:
+        text = os.fspath(value)
+    except TypeError:
+        text = None
+    if not isinstance(text, str) or not text:
+        raise ValueError(f"configure(dir=...) must be a non-empty path, got {value!r}")
+    return Path(text)
+
+
+def _check_int(name: str, value: object, *, minimum: int) -> int:
+    # bool is an int subclass, but max_bytes=True is a mistake, not a size of 1.
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"configure({name}=...) must be an int >= {minimum}, got {value!r}")
+    return value
+
+
+def _check_strings(name: str, values: object) -> tuple[str, ...]:
+    # A bare string is iterable too: redact_keys="session" would redact every key
+    # ending in "_s", "_e", ...
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise ValueError(f"configure({name}=...) must be a list of strings, got {values!r}")
+    items = tuple(values)
+    for item in items:
+        if not isinstance(item, str) or not item:
+            raise ValueError(f"configure({name}=...) must hold non-empty strings, got {item!r}")
+    return items
 
 
 def reset_defaults() -> None:

@@ -9,6 +9,8 @@ as warnings::
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import warnings
 
@@ -23,16 +25,26 @@ _reported: set[str] = set()
 _lock = threading.Lock()
 
 
+def _new_lock_in_child() -> None:
+    # Another thread may have held the lock at the fork; in the child it would never
+    # be released, and the child's first report would hang forever.
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_in_child)
+
+
 def report_once(key: str, message: str) -> None:
     """Warn about *key* the first time only; never raise, even under ``-W error``."""
     with _lock:
         if key in _reported:
             return
         _reported.add(key)
-    try:
+    # "-W error" must not turn tracing trouble into app trouble.
+    with contextlib.suppress(Exception):
         warnings.warn(f"jsontrace: {message}", JsonTraceWarning, stacklevel=2)
-    except Exception:  # noqa: BLE001 - "-W error" must not turn tracing trouble into app trouble
-        pass
 
 
 def forget_report(key: str) -> None:

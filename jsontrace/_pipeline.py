@@ -7,9 +7,11 @@ structlog for their own logs neither affect our events nor receive them.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
-from collections.abc import Callable, MutableMapping
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._config import CONFIG, Config
@@ -44,7 +46,8 @@ def _event_logger(sink: Sink, processors: list[Processor]) -> structlog.BoundLog
     return EventLogger(sink, processors, {})
 
 
-Processor = Callable[[Any, str, MutableMapping[str, Any]], Any]
+# Each step takes what the previous returned: a dict at first, then the rendered bytes.
+Processor = Callable[[Any, str, Any], Any]
 
 
 def processors_for(config: Config) -> list[Processor]:
@@ -62,40 +65,71 @@ def processors_for(config: Config) -> list[Processor]:
 
 def check_config(config: Config) -> None:
     """Raise ``ValueError`` for settings that cannot work, before they take effect."""
+    from .processors import Redactor
+
     for pattern in config.redact_patterns:
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise ValueError(f"configure(redact_patterns=...): {pattern!r} is invalid: {exc}") from None
+            raise ValueError(
+                f"configure(redact_patterns=...): {pattern!r} is invalid: {exc}"
+            ) from None
+    try:
+        # The patterns are joined into one expression, where a global flag like "(?i)"
+        # that was fine alone is an error.
+        Redactor(keys=config.redact_keys, patterns=config.redact_patterns)
+    except re.error as exc:
+        raise ValueError(
+            f"configure(redact_patterns=...): {exc}; write flags scoped, as '(?i:...)'"
+        ) from None
 
 
 _writer: SegmentWriter | None = None
 _sink_override: Sink | None = None
 _logger: Any = None  # built on the first event
+_build_lock = threading.Lock()  # taken only while building, never per event
+
+
+def _new_lock_in_child() -> None:
+    global _build_lock
+    _build_lock = threading.Lock()  # a lock held by another thread at the fork stays held
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_in_child)
 
 
 def rebuild() -> None:
     """Forget the chain (rebuilt on the next event) after the configuration changed.
 
-    The writer is kept while its directory and limits are unchanged, so
-    reconfiguring other settings does not start a new segment file.
+    The writer is kept while its directory is unchanged (new limits apply to it),
+    so reconfiguring other settings neither starts a new segment file nor loses
+    track of the old ones that retention must delete.
     """
     global _writer, _logger
-    wanted = (CONFIG.dir, CONFIG.max_bytes, CONFIG.max_segments)
-    if _writer is not None and (_writer.directory, _writer.max_bytes, _writer.max_segments) != wanted:
-        _writer.close()
-        forget_writer(_writer)
-        _writer = None
-    _logger = None
+    with _build_lock:
+        if _writer is not None:
+            if _writer.directory == CONFIG.dir:
+                _writer.set_limits(max_bytes=CONFIG.max_bytes, max_segments=CONFIG.max_segments)
+            else:
+                _writer.close()
+                forget_writer(_writer)
+                _writer = None
+        _logger = None
 
 
 def _build() -> Any:
     global _logger, _writer
-    if _writer is None:
-        _writer = _new_writer()
-    sink: Sink = _sink_override if _sink_override is not None else _writer
-    _logger = _event_logger(sink, processors_for(CONFIG))
-    return _logger
+    # Threads tracing their first events at once must share one writer: two would
+    # open the same segment name and each delete the other's files on retention.
+    with _build_lock:
+        if _logger is not None:
+            return _logger
+        if _writer is None:
+            _writer = _new_writer()
+        sink: Sink = _sink_override if _sink_override is not None else _writer
+        _logger = _event_logger(sink, processors_for(CONFIG))
+        return _logger
 
 
 def _new_writer() -> SegmentWriter:
@@ -119,11 +153,10 @@ def emit(event: dict[str, Any]) -> None:
     """Record one event. Never raises: tracing must not harm the traced code."""
     try:
         (_logger or _build()).emit(event)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if sys.is_finalizing():  # a generator ended by interpreter shutdown: nothing to tell
             return
         report_once(
             f"emit:{type(exc).__name__}",
             f"could not record a {event.get('event')} event ({type(exc).__name__}: {exc})",
         )
-

@@ -17,6 +17,7 @@ import dataclasses
 import datetime as dt
 import decimal
 import enum
+import itertools
 import os
 import traceback
 import uuid
@@ -36,14 +37,14 @@ def safe_repr(value: object) -> str:
     """``repr(value)``, or a description of the value when its ``__repr__`` raises."""
     try:
         return repr(value)
-    except Exception:  # noqa: BLE001 - user objects can raise anything from __repr__
+    except Exception:  # user objects can raise anything from __repr__
         return f"<{type(value).__qualname__} object (repr failed)>"
 
 
 def _safe_str(value: object) -> str:
     try:
         return str(value)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return safe_repr(value)
 
 
@@ -51,16 +52,28 @@ def describe_error(exc: BaseException) -> dict[str, str]:
     """The ``{type, message, traceback}`` record of an exception, never raising."""
     cls = type(exc)
     module = cls.__module__
-    name = cls.__qualname__ if module in {"builtins", "__main__"} else f"{module}.{cls.__qualname__}"
+    qualname = cls.__qualname__
+    name = qualname if module in {"builtins", "__main__"} else f"{module}.{qualname}"
     try:
         text = "".join(traceback.format_exception(cls, exc, exc.__traceback__))
-    except Exception:  # noqa: BLE001 - a broken __str__ must not lose the record
+    except Exception:  # a broken __str__ must not lose the record
         text = f"{name}: <traceback unavailable>\n"
     return {"type": name, "message": _safe_str(exc), "traceback": text}
 
 
 def default(obj: Any) -> Any:
-    """orjson's ``default``: a JSON-able stand-in for *obj* (orjson recurses into it)."""
+    """orjson's ``default``: a JSON-able stand-in for *obj* (orjson recurses into it).
+
+    Never raises: a value that fails to convert (a raising ``__str__`` or
+    ``__getattr__``, a released memoryview) becomes its repr or a description.
+    """
+    try:
+        return _convert(obj)
+    except Exception:
+        return safe_repr(obj)
+
+
+def _convert(obj: Any) -> Any:
     if isinstance(obj, (bytes, bytearray, memoryview)):
         raw = bytes(obj)
         try:
@@ -85,7 +98,7 @@ def default(obj: Any) -> Any:
         if callable(dump) and not isinstance(obj, type):
             try:
                 result = dump()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 break
             if isinstance(result, dict):
                 return result
@@ -101,7 +114,10 @@ def truncate_str(text: str, limit: int) -> str:
 
 def to_jsonable(value: Any, *, max_chars: int, max_items: int) -> Any:
     """A copy of *value* made only of JSON types, cut to the limits; never raises."""
-    return _Walker(max_chars, max_items).walk(value, 0)
+    try:
+        return _Walker(max_chars, max_items).walk(value, 0)
+    except Exception as exc:  # a bug of ours, or RecursionError deep in the caller's stack
+        return f"<{type(value).__qualname__} could not be converted: {type(exc).__name__}>"
 
 
 class _Walker:
@@ -114,9 +130,9 @@ class _Walker:
         if value is None or isinstance(value, (bool, float)):
             return value
         if isinstance(value, int):
-            return value if -_INT_LIMIT <= value < _INT_LIMIT else str(value)
+            return value if -_INT_LIMIT <= value < _INT_LIMIT else self._big_int(value)
         if isinstance(value, str):
-            return truncate_str(_valid_utf8(value), self.max_chars)
+            return self._str(value)
         if depth >= MAX_DEPTH:
             return f"{TRUNCATION_MARK}nesting deeper than {MAX_DEPTH}]"
         if isinstance(value, (dt.datetime, dt.date, dt.time)):
@@ -131,8 +147,21 @@ class _Walker:
             return self._container(value, depth, None)
         converted = default(value)
         if isinstance(converted, str):
-            return truncate_str(_valid_utf8(converted), self.max_chars)
+            return self._str(converted)
         return self.walk(converted, depth + 1)
+
+    def _str(self, text: str) -> str:
+        # Cut first: checking the encoding of a 100 MB string only to drop most of it is waste.
+        return _valid_utf8(truncate_str(text, self.max_chars))
+
+    def _big_int(self, value: int) -> str:
+        # Beyond 64 bits JSON readers lose precision, so the exact digits go in a string;
+        # past Python's int-to-str digit limit (ValueError), in hexadecimal.
+        try:
+            text = str(value)
+        except ValueError:
+            text = hex(value)
+        return truncate_str(text, self.max_chars)
 
     def _container(self, value: Any, depth: int, items: Any) -> Any:
         key = id(value)
@@ -143,7 +172,7 @@ class _Walker:
             if items is None:
                 return self._list(value, depth)
             return self._dict(items(value), depth)
-        except Exception as exc:  # noqa: BLE001 - a hostile container (raising __iter__, say)
+        except Exception as exc:  # a hostile container (raising __iter__, say)
             return f"<{type(value).__qualname__} could not be read: {type(exc).__name__}>"
         finally:
             self.active.discard(key)
@@ -157,23 +186,25 @@ class _Walker:
             out.append(self.walk(item, depth + 1))
         return out
 
-    def _dict(self, pairs: Any, depth: int) -> dict[str, Any]:
+    def _dict(self, sized: tuple[int, Any], depth: int) -> dict[str, Any]:
+        total, pairs = sized
         out: dict[str, Any] = {}
-        for index, (key, item) in enumerate(pairs):
-            if index >= self.max_items:
-                out["…"] = f"{TRUNCATION_MARK}{len(pairs) - index} keys]"
-                break
+        for key, item in itertools.islice(pairs, self.max_items):
             name = key if isinstance(key, str) else _safe_str(key)
-            out[truncate_str(_valid_utf8(name), self.max_chars)] = self.walk(item, depth + 1)
+            out[self._str(name)] = self.walk(item, depth + 1)
+        if total > self.max_items:
+            out["…"] = f"{TRUNCATION_MARK}{total - self.max_items} keys]"
         return out
 
 
-def _mapping_items(value: Mapping[Any, Any]) -> Any:
-    return list(value.items())
+def _mapping_items(value: Mapping[Any, Any]) -> tuple[int, Any]:
+    # No copy of all items: a dict of millions of keys is cut to max_items anyway.
+    return len(value), iter(value.items())
 
 
-def _dataclass_items(value: Any) -> Any:
-    return [(f.name, getattr(value, f.name, None)) for f in dataclasses.fields(value)]
+def _dataclass_items(value: Any) -> tuple[int, Any]:
+    fields = dataclasses.fields(value)
+    return len(fields), ((f.name, getattr(value, f.name, None)) for f in fields)
 
 
 def _valid_utf8(text: str) -> str:

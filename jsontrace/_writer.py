@@ -11,30 +11,38 @@ Why this shape:
 * Rotation opens a new numbered segment and never renames one, so ``tail -f``,
   grep and the viewer keep their place; retention deletes only this process's
   closed segments.
-* Failures (directory gone or read-only, disk full) drop the event, warn once,
-  and are retried on later events; a line cut short by a full disk is
-  truncated away so the file never holds a partial line.
+* Failures (directory gone or read-only, disk full) drop the event, warn once
+  per outage, and are retried on later events after a short delay; a line cut
+  short by a full disk is truncated away so the file never holds a partial
+  line. A directory deleted under us is noticed within ``_CHECK_EVERY_S``
+  (events written into the deleted file meanwhile are lost) and re-created.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
 import socket
 import threading
 import time
+import weakref
 from pathlib import Path
 
 from . import format as fmt
 from ._errors import forget_report, report_once
 
-__all__ = ["SegmentWriter", "segment_name"]
+__all__ = ["SegmentWriter", "forget_writer", "segment_name"]
 
 _HOST = re.sub(r"[^A-Za-z0-9.]+", "_", socket.gethostname()) or "host"
 # Checking that the open file still has a name costs an fstat; once a second is plenty.
 _CHECK_EVERY_S = 1.0
+# After a failure, events are dropped without trying for this long: a full disk must
+# not cost a failing system call per event.
 _RETRY_EVERY_S = 0.5
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+_WRITE_FAILED = "write"  # the report_once key of an outage
 
 
 def segment_name(started: str, pid: int, segment: int, host: str = _HOST) -> str:
@@ -67,12 +75,20 @@ class SegmentWriter:
         self._next_check = 0.0
         self._retry_after = 0.0
         self._failed = False
+        #: Events dropped because writing failed (for diagnostics).
         self.dropped = 0
 
     @property
     def path(self) -> Path | None:
         """The segment file being written, if one is open."""
         return self._paths[-1] if self._fd >= 0 else None
+
+    def set_limits(self, *, max_bytes: int, max_segments: int | None) -> None:
+        """Apply new rotation and retention limits (retention at once)."""
+        with self._lock:
+            self.max_bytes = max_bytes
+            self.max_segments = max_segments
+            self._apply_retention()
 
     def write(self, line: bytes) -> None:
         """Append one complete line; on failure drop it, warn once, retry later."""
@@ -95,36 +111,41 @@ class SegmentWriter:
             self._next_check = now + _CHECK_EVERY_S
             if os.fstat(self._fd).st_nlink == 0:  # file or directory deleted under us
                 self._open_next()
-        start = self._size
         written = os.write(self._fd, line)
-        while written < len(line):  # a short write: the disk filled up mid-line
-            more = os.write(self._fd, line[written:])
-            if more <= 0:
-                self._undo_partial(start)
-                raise OSError(errno.ENOSPC, "short write")
-            written += more
-        self._size = start + written
+        if written != len(line):
+            self._finish_short_write(line, written)
+        self._size += len(line)
         if self._failed:
             self._failed = False
-            forget_report("write")
-            report_once("resumed", f"writing to {self.directory} resumed ({self.dropped} events lost)")
+            forget_report(_WRITE_FAILED)  # the next outage is reported again
 
-    def _undo_partial(self, size: int) -> None:
+    def _finish_short_write(self, line: bytes, written: int) -> None:
+        # The disk filled up mid-line: complete the line, or cut off the part written
+        # (also when a signal handler raises in between), so no partial line remains.
         try:
-            os.ftruncate(self._fd, size)
-        except OSError:
-            pass
+            while written < len(line):
+                more = os.write(self._fd, line[written:])
+                if more <= 0:
+                    raise OSError(errno.ENOSPC, "short write")
+                written += more
+        except BaseException:
+            self._undo_partial()
+            raise
+
+    def _undo_partial(self) -> None:
+        # Only this process writes this file, so everything past _size is ours.
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._fd, self._size)
 
     def _fail(self, exc: OSError) -> None:
         self.dropped += 1
-        if self._fd >= 0 and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-            self._undo_partial(self._size)
+        if self._fd >= 0:
+            self._undo_partial()
         self._close()
         self._failed = True
         self._retry_after = time.monotonic() + _RETRY_EVERY_S
-        forget_report("resumed")
         report_once(
-            "write",
+            _WRITE_FAILED,
             f"cannot write traces to {self.directory} ({exc.strerror or exc}); "
             "your code keeps running, events are dropped until writing works again",
         )
@@ -132,11 +153,16 @@ class SegmentWriter:
     def _open_next(self) -> None:
         self._close()
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._segment += 1
-        path = self.directory / segment_name(self._started, self._pid, self._segment)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
-        self._fd = os.open(path, flags, 0o600)
-        self._size = os.fstat(self._fd).st_size
+        # The number advances only when a file was opened: retries leave no gaps.
+        segment = self._segment + 1
+        path = self.directory / segment_name(self._started, self._pid, segment)
+        fd = os.open(path, _FLAGS, 0o600)
+        try:
+            size = os.fstat(fd).st_size
+        except OSError:
+            os.close(fd)
+            raise
+        self._fd, self._size, self._segment = fd, size, segment
         self._next_check = time.monotonic() + _CHECK_EVERY_S
         self._paths.append(path)
         self._apply_retention()
@@ -145,7 +171,7 @@ class SegmentWriter:
         if self.max_segments is None:
             return
         while len(self._paths) > self.max_segments:
-            oldest = self._paths.pop(0)  # never the open one: max_segments >= 1
+            oldest = self._paths.pop(0)  # never the open one, the last: max_segments >= 1
             try:
                 oldest.unlink()
             except FileNotFoundError:
@@ -156,10 +182,8 @@ class SegmentWriter:
     def _close(self) -> None:
         if self._fd >= 0:
             fd, self._fd = self._fd, -1
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
     def close(self) -> None:
         """Close the current segment; the next write opens a new one."""
@@ -168,28 +192,28 @@ class SegmentWriter:
 
     def _after_fork_in_child(self) -> None:
         self._lock = threading.RLock()
-        self._close()
+        self._close()  # the child's copy of the descriptor; the parent's stays open
         self._reset_state()
 
 
-_writers: list[SegmentWriter] = []
+# Weak: a writer dropped by its owner (a test, a replaced configuration) is not kept alive.
+_writers: weakref.WeakSet[SegmentWriter] = weakref.WeakSet()
 _fork_handler_installed = False
 
 
 def _register_fork_handler(writer: SegmentWriter) -> None:
     global _fork_handler_installed
-    _writers.append(writer)
+    _writers.add(writer)
     if not _fork_handler_installed and hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_reset_writers_in_child)
         _fork_handler_installed = True
 
 
 def _reset_writers_in_child() -> None:
-    for writer in _writers:
+    for writer in list(_writers):
         writer._after_fork_in_child()
 
 
 def forget_writer(writer: SegmentWriter) -> None:
     """Stop tracking *writer* for fork handling (it is being replaced)."""
-    if writer in _writers:
-        _writers.remove(writer)
+    _writers.discard(writer)

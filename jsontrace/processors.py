@@ -49,8 +49,9 @@ _ENVELOPE = frozenset(
     }
 )
 
-_second = -1
-_second_text = ""
+# (second, its text) in one tuple: threads stamp concurrently, and a pair of globals
+# could be read half-updated, giving an event the text of another second.
+_second_cache: tuple[int, str] = (-1, "")
 
 
 def stamp_time(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
@@ -59,13 +60,13 @@ def stamp_time(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[s
     The run code stores ``time.time_ns()`` so durations need no parsing; the
     text for the whole second is cached because strftime is the slow part.
     """
-    global _second, _second_text
-    ns = event_dict[fmt.TS]
-    second, rest = divmod(ns, 1_000_000_000)
-    if second != _second:
-        _second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        _second = second
-    event_dict[fmt.TS] = f"{_second_text}.{rest // 1000:06d}Z"
+    global _second_cache
+    second, rest = divmod(event_dict[fmt.TS], 1_000_000_000)
+    cached = _second_cache
+    if cached[0] != second:
+        cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        _second_cache = cached
+    event_dict[fmt.TS] = f"{cached[1]}.{rest // 1000:06d}Z"
     return event_dict
 
 
@@ -105,33 +106,48 @@ class Renderer:
         return orjson.dumps(clean, option=_OPTIONS)
 
 
-# Key names whose values are secrets: matched against the last "_", "-" or "."
-# separated part, so "openai_api_key" and "X-Api-Key" match but "max_tokens" does not.
+# Key names whose values are secrets: matched against the end of a key, after a "_",
+# "-" or "." or a camelCase hump, so "openai_api_key", "X-Api-Key" and "openaiApiKey"
+# match but "max_tokens", "prompt_tokens" and "token_count" do not. An "_" in a name
+# also matches "-" or nothing ("api_key" matches "apiKey").
 _SECRET_KEYS = (
     "api_key",
-    "apikey",
-    "api-key",
+    "auth",  # requests' auth=(user, password)
     "authorization",
     "password",
     "passwd",
+    "passphrase",
     "secret",
-    "client_secret",
-    "token",
-    "access_token",
-    "refresh_token",
-    "cookie",
-    "set-cookie",
-    "credentials",
+    "secret_key",
+    "access_key",
     "private_key",
+    "token",
+    "cookie",
+    "credentials",
 )
+# Tokenizer settings, not secrets: "eos_token": "</s>" stays readable.
+_HARMLESS_KEYS = re.compile(r"(?ai:(?:bos|eos|pad|unk|sep|cls|mask|stop)[_-]?token)\Z")
 # Shapes of tokens inside free text.
 _SECRET_PATTERNS = (
     r"sk-[A-Za-z0-9_\-]{20,}",  # OpenAI, Anthropic ("sk-ant-..."), project keys
     r"(?i:bearer)\s+[A-Za-z0-9\-._~+/]{8,}=*",  # HTTP bearer tokens
     r"gh[pousr]_[A-Za-z0-9]{30,}",  # GitHub tokens
+    r"github_pat_[A-Za-z0-9_]{22,}",  # GitHub fine-grained tokens
     r"xox[abposr]-[A-Za-z0-9\-]{10,}",  # Slack tokens
-    r"AKIA[0-9A-Z]{16}",  # AWS access key ids
+    r"(?:AKIA|ASIA)[0-9A-Z]{16}",  # AWS access key ids
     r"AIza[0-9A-Za-z\-_]{35}",  # Google API keys
+)
+# The same shapes as a pre-check over the rendered JSON bytes. It must find at least
+# everything the patterns find in the decoded strings: "bearer" alone, because the
+# whitespace after it may be JSON-escaped ("\\t") or non-ASCII in the line.
+_SECRET_GATES = (
+    rb"sk-[A-Za-z0-9_\-]{20}",
+    rb"bearer",
+    rb"gh[pousr]_[A-Za-z0-9]{30}",
+    rb"github_pat_",
+    rb"xox[abposr]-",
+    rb"A[KS]IA[0-9A-Z]{16}",
+    rb"AIza[0-9A-Za-z\-_]{35}",
 )
 
 
@@ -143,22 +159,27 @@ class Redactor:
     single regular-expression search. Only a line with a hit is parsed,
     walked (every key and string, whatever Python objects it came from) and
     rendered again with a ``redacted`` field.
+
+    Custom *patterns* cannot be checked on the JSON text reliably (escapes,
+    anchors, Unicode classes differ), so with any of them every event is
+    parsed and walked: a few microseconds more per event.
     """
 
     def __init__(self, *, keys: Iterable[str] = (), patterns: Iterable[str] = ()) -> None:
+        extra_patterns = tuple(patterns)
         names = sorted({*(_SECRET_KEYS), *(k.lower() for k in keys)}, key=len, reverse=True)
         alternatives = "|".join(re.escape(name).replace("_", "[_-]?") for name in names)
-        self._key = re.compile(rf"(?:^|[_.\-])(?:{alternatives})$", re.IGNORECASE)
-        shapes = [*_SECRET_PATTERNS, *patterns]
-        self._text = re.compile("|".join(f"(?:{p})" for p in shapes))
-        # The gate over bytes: a JSON key ending in a secret name, or a token shape.
-        key_gate = rf'"(?:[^"\\]*[_.\-])?(?:{alternatives})":'
-        try:
-            self._gate: re.Pattern[bytes] | None = re.compile(
-                f"{key_gate}|{self._text.pattern}".encode(), re.IGNORECASE
-            )
-        except re.error:  # a user pattern that only works on str: always take the slow path
-            self._gate = None
+        # Case-insensitive for the name, case-sensitive for the camelCase hump before it.
+        self._key = re.compile(rf"(?:^|[_.\-]|(?<=[a-z0-9])(?=[A-Z]))(?ai:{alternatives})\Z")
+        self._text = re.compile("|".join(f"(?:{p})" for p in (*_SECRET_PATTERNS, *extra_patterns)))
+        # A key is followed by '":' in the line; the exact check happens in _scrub.
+        json_names = "|".join(
+            re.escape(orjson.dumps(name)[1:-1].decode()).replace("_", "[_-]?") for name in names
+        )
+        gates = [f'(?:{json_names})":'.encode(), *_SECRET_GATES]
+        self._gate: re.Pattern[bytes] | None = (
+            None if extra_patterns else re.compile(b"|".join(gates), re.IGNORECASE)
+        )
 
     def __call__(self, _logger: Any, _method: str, line: bytes) -> bytes:
         if self._gate is not None and self._gate.search(line) is None:
@@ -173,6 +194,9 @@ class Redactor:
         event[fmt.REDACTED] = paths
         return orjson.dumps(event, option=_OPTIONS)
 
+    def _is_secret_key(self, key: str) -> bool:
+        return self._key.search(key) is not None and _HARMLESS_KEYS.search(key) is None
+
     def _scrub(self, value: Any, path: str, paths: list[str]) -> Any:
         if isinstance(value, str):
             scrubbed = self._text.sub(REDACTED, value)
@@ -183,7 +207,7 @@ class Redactor:
             out = {}
             for key, item in value.items():
                 where = f"{path}.{key}"
-                if self._key.search(key) and item not in (None, ""):
+                if item not in (None, "") and self._is_secret_key(key):
                     out[key] = REDACTED
                     paths.append(where)
                 else:
