@@ -1,0 +1,170 @@
+"""The pipeline: our own structlog chain, isolated from the user's; one writer; never raising."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+
+import jsontrace
+from jsontrace import _pipeline
+from jsontrace._writer import SegmentWriter
+
+Events = Callable[[], list[dict[str, Any]]]
+
+
+@jsontrace.traceable
+def greet(name: str) -> str:
+    return f"hello {name}"
+
+
+@pytest.fixture
+def user_structlog() -> Iterator[list[dict[str, Any]]]:
+    """structlog configured globally by the user, with a processor that sees every event."""
+    seen: list[dict[str, Any]] = []
+
+    def spy(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        seen.append(dict(event_dict))
+        event_dict["user_added"] = True
+        return event_dict
+
+    structlog.configure(
+        processors=[spy, structlog.processors.JSONRenderer()],
+        logger_factory=structlog.PrintLoggerFactory(io.StringIO()),
+        cache_logger_on_first_use=False,
+    )
+    try:
+        yield seen
+    finally:
+        structlog.reset_defaults()
+
+
+def test_users_structlog_config_does_not_touch_our_events(
+    user_structlog: list[dict[str, Any]], events: Events
+) -> None:
+    """The user's global processors neither see nor change jsontrace's events."""
+    assert "hello a" == greet("a")
+    assert [] == user_structlog
+    assert [False, False] == ["user_added" in e for e in events()]
+
+
+def test_our_pipeline_does_not_touch_the_users_logs(
+    user_structlog: list[dict[str, Any]], events: Events
+) -> None:
+    """The user's structlog logs go through their chain only, and never into our files."""
+    greet("a")
+    structlog.get_logger().info("user event", n=1)
+    assert [{"event": "user event", "n": 1}] == [
+        {k: v for k, v in e.items() if k in {"event", "n"}} for e in user_structlog
+    ]
+    assert ["run.start", "run.end"] == [e["event"] for e in events()]
+
+
+def test_capture_logs_of_structlog_does_not_capture_traces(events: Events) -> None:
+    """structlog.testing.capture_logs (a global reconfiguration) leaves our events alone."""
+    with structlog.testing.capture_logs() as logs:
+        greet("b")
+    assert [] == logs
+    assert 2 == len(events())
+
+
+def test_threads_emitting_first_events_at_once_share_one_writer(
+    monkeypatch: pytest.MonkeyPatch, log_dir: Path, events: Events
+) -> None:
+    """When the chain is built by many threads at once, exactly one writer is created."""
+    created: list[SegmentWriter] = []
+    real_new = _pipeline._new_writer
+
+    def slow_new() -> SegmentWriter:
+        time.sleep(0.05)  # widen the window in which a second thread could build too
+        writer = real_new()
+        created.append(writer)
+        return writer
+
+    monkeypatch.setattr(_pipeline, "_new_writer", slow_new)
+    barrier = threading.Barrier(4)
+
+    def work() -> None:
+        barrier.wait()
+        greet("t")
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert 1 == len(created)
+    assert 8 == len(events())
+    assert 1 == len(list(log_dir.glob("*.jsonl")))
+
+
+def test_changing_other_settings_keeps_the_segment_file(log_dir: Path) -> None:
+    """configure() of limits or redaction keeps writing the same file with the same writer."""
+    greet("a")
+    writer = _pipeline.current_writer()
+    jsontrace.configure(max_bytes=10_000_000, redact=False, max_segments=3)
+    greet("b")
+    assert writer is _pipeline.current_writer()
+    assert 1 == len(list(log_dir.glob("*.jsonl")))
+
+
+def test_changing_the_directory_moves_writing(tmp_path: Path, events: Events) -> None:
+    """configure(dir=...) closes the old file and writes into the new directory."""
+    greet("a")
+    jsontrace.configure(dir=tmp_path / "other")
+    greet("b")
+    assert 2 == len(events())
+    assert 1 == len(list((tmp_path / "other").glob("*.jsonl")))
+
+
+def test_a_failing_sink_never_reaches_the_traced_code() -> None:
+    """If recording raises, the traced function returns normally and one warning is given."""
+
+    class Broken:
+        def write(self, line: bytes) -> None:
+            raise RuntimeError("sink down")
+
+    _pipeline.set_sink(Broken())
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert ["hello a", "hello b"] == [greet("a"), greet("b")]
+    messages = [str(w.message) for w in seen if issubclass(w.category, jsontrace.JsonTraceWarning)]
+    assert 1 == len(messages)
+    assert "RuntimeError: sink down" in messages[0]
+
+
+def test_set_sink_returns_the_previous_one() -> None:
+    """set_sink swaps the destination and hands back the old one, for nesting."""
+
+    class Memory:
+        def __init__(self) -> None:
+            self.lines: list[bytes] = []
+
+        def write(self, line: bytes) -> None:
+            self.lines.append(line)
+
+    first, second = Memory(), Memory()
+    assert None is _pipeline.set_sink(first)
+    assert first is _pipeline.set_sink(second)
+    greet("a")
+    assert second is _pipeline.set_sink(None)
+    assert (0, 2) == (len(first.lines), len(second.lines))
+
+
+def test_processor_chain_follows_the_configuration() -> None:
+    """The redactor is in the chain only while redaction is on."""
+    from jsontrace.processors import Redactor
+
+    jsontrace.configure(redact=False)
+    assert not any(
+        isinstance(p, Redactor) for p in _pipeline.processors_for(jsontrace._config.CONFIG)
+    )
+    jsontrace.configure(redact=True)
+    assert isinstance(_pipeline.processors_for(jsontrace._config.CONFIG)[-1], Redactor)

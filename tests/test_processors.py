@@ -1,0 +1,323 @@
+"""The processors: timestamps, rendering to one line, redaction of secrets."""
+
+from __future__ import annotations
+
+import calendar
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import pytest
+
+import jsontrace
+from jsontrace import processors
+from jsontrace.processors import REDACTED, Redactor, Renderer, stamp_time
+from jsontrace.testing import capture_traces
+
+Events = Callable[[], list[dict[str, Any]]]
+
+
+def redact(event: dict[str, Any], redactor: Redactor | None = None) -> dict[str, Any]:
+    line = orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)
+    result: dict[str, Any] = orjson.loads((redactor or Redactor())(None, "emit", line))
+    return result
+
+
+# -- stamp_time ----------------------------------------------------------------------------
+
+
+def test_stamp_time_writes_rfc3339_utc_with_microseconds() -> None:
+    """ts in nanoseconds becomes RFC 3339 UTC text with microseconds and Z."""
+    second = calendar.timegm((2024, 2, 29, 23, 59, 58, 0, 0, 0))
+    event = stamp_time(None, "emit", {"ts": second * 1_000_000_000 + 123_456_789})
+    assert "2024-02-29T23:59:58.123456Z" == event["ts"]
+
+
+def test_stamp_time_is_right_when_seconds_alternate() -> None:
+    """The cached second's text is never used for another second, even going back."""
+    base = calendar.timegm((2024, 1, 1, 0, 0, 0, 0, 0, 0)) * 1_000_000_000
+    stamps = [
+        stamp_time(None, "emit", {"ts": base + n * 1_000_000_000})["ts"] for n in (0, 1, 0, 1)
+    ]
+    assert [
+        "2024-01-01T00:00:00.000000Z",
+        "2024-01-01T00:00:01.000000Z",
+        "2024-01-01T00:00:00.000000Z",
+        "2024-01-01T00:00:01.000000Z",
+    ] == stamps
+
+
+def test_stamp_time_cache_is_one_object() -> None:
+    """Second and text are cached together, so a thread never sees one without the other."""
+    stamp_time(None, "emit", {"ts": 5_000_000_000})
+    assert (5, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(5))) == processors._second_cache
+
+
+# -- Renderer ------------------------------------------------------------------------------
+
+
+def test_renderer_writes_one_line_in_key_order() -> None:
+    """An ordinary event is orjson's rendering plus a newline, keys in insertion order."""
+    event = {"event": "run.start", "run_id": "r", "inputs": {"text": "a\nb"}}
+    line = Renderer(max_chars=100, max_items=10)(None, "emit", dict(event))
+    assert b'{"event":"run.start","run_id":"r","inputs":{"text":"a\\nb"}}\n' == line
+
+
+def test_renderer_leaves_envelope_fields_alone_on_the_careful_path() -> None:
+    """When the payload is walked (a cycle here), ids and counters are written as they are."""
+    loop: list[Any] = []
+    loop.append(loop)
+    event = {"event": "run.end", "run_id": "r" * 300, "chunk_count": 2**62, "outputs": loop}
+    parsed = orjson.loads(Renderer(max_chars=100, max_items=10)(None, "emit", event))
+    assert {
+        "event": "run.end",
+        "run_id": "r" * 300,
+        "chunk_count": 2**62,
+        "outputs": ["<cycle: list>"],
+    } == (parsed)
+
+
+def test_renderer_truncates_only_beyond_the_limits() -> None:
+    """A long line whose strings and lists are within the limits is not changed."""
+    event = {"inputs": ["x" * 90] * 10}
+    line = Renderer(max_chars=100, max_items=10)(None, "emit", event)
+    assert event == orjson.loads(line)
+
+
+# -- Redactor: keys ------------------------------------------------------------------------
+
+SECRET_KEYS = [
+    "api_key",
+    "openai_api_key",
+    "OPENAI_API_KEY",
+    "apiKey",
+    "openaiApiKey",
+    "X-Api-Key",
+    "Authorization",
+    "Proxy-Authorization",
+    "password",
+    "userPassword",
+    "passwd",
+    "token",
+    "access_token",
+    "accessToken",
+    "refresh_token",
+    "secret",
+    "client_secret",
+    "aws_secret_access_key",
+    "secret_key",
+    "cookie",
+    "Set-Cookie",
+    "credentials",
+    "private_key",
+    "auth",
+]
+HARMLESS_KEYS = [
+    "max_tokens",
+    "prompt_tokens",
+    "completion_tokens",
+    "token_count",
+    "maxTokens",
+    "tokens",
+    "eos_token",
+    "pad_token",
+    "author",
+    "oauth",
+    "secretary",
+    "keyword",
+]
+
+
+@pytest.mark.parametrize("key", SECRET_KEYS)
+def test_values_under_secret_keys_are_redacted(key: str) -> None:
+    """A value under a secret-looking key becomes [REDACTED] and its path is listed."""
+    event = redact({"event": "run.start", "inputs": {"prompt": "hi", key: "hunter2"}})
+    assert {"prompt": "hi", key: REDACTED} == event["inputs"]
+    assert [f"inputs.{key}"] == event["redacted"]
+
+
+@pytest.mark.parametrize("key", HARMLESS_KEYS)
+def test_values_under_ordinary_keys_stay(key: str) -> None:
+    """Counts and settings whose names merely contain "token" or "secret" are kept."""
+    event = {"event": "run.start", "inputs": {key: "256"}}
+    assert event == redact(event)
+
+
+def test_secret_keys_are_found_at_any_depth_and_in_every_field() -> None:
+    """inputs, outputs, metadata, chunk, error, lists of dicts: every place, every path listed."""
+    event = redact(
+        {
+            "event": "run.end",
+            "run_id": "r",
+            "inputs": {"config": {"headers": [{"Authorization": "x"}]}},
+            "outputs": {"token": "t"},
+            "metadata": {"password": "p"},
+            "chunk": {"api_key": "k"},
+            "error": {"secret": "s"},
+        }
+    )
+    assert REDACTED == event["inputs"]["config"]["headers"][0]["Authorization"]
+    assert [
+        "inputs.config.headers[0].Authorization",
+        "outputs.token",
+        "metadata.password",
+        "chunk.api_key",
+        "error.secret",
+    ] == event["redacted"]
+
+
+def test_a_whole_structure_under_a_secret_key_is_redacted() -> None:
+    """requests' auth=(user, password) under "auth" is replaced entirely."""
+    event = redact({"event": "run.start", "inputs": {"auth": ["me", "pw"], "url": "u"}})
+    assert {"auth": REDACTED, "url": "u"} == event["inputs"]
+
+
+def test_empty_secret_values_are_left_as_they_are() -> None:
+    """None and "" under a secret key hide nothing and are kept (no redacted field)."""
+    event = {"event": "run.start", "inputs": {"api_key": None, "token": ""}}
+    assert event == redact(event)
+
+
+@pytest.mark.parametrize("key", ["x\ny_password", "a\\b_token", "tab\t_api_key"])
+def test_keys_with_escapes_in_json_are_still_found(key: str) -> None:
+    """A key holding a character JSON escapes (newline, backslash) is still checked."""
+    event = redact({"event": "run.start", "inputs": {key: "p"}})
+    assert {key: REDACTED} == event["inputs"]
+
+
+def test_envelope_fields_are_never_redacted() -> None:
+    """Ids, host and the like are left alone even if they look like tokens."""
+    event = {"event": "run.start", "run_id": "sk-" + "a" * 30, "host": "AKIA" + "A" * 16}
+    assert event == redact(event)
+
+
+# -- Redactor: token shapes in text -------------------------------------------------------
+
+TOKENS = [
+    "sk-" + "a1B2" * 6,
+    "sk-proj-" + "x" * 40,
+    "sk-ant-api03-" + "Z" * 30,
+    "Bearer abcdefgh12345678",
+    "bearer\tabcdefgh12345678",  # escaped as \\t in the JSON text
+    "Bearer\u00a0abcdefgh12345678",  # a non-breaking space
+    "ghp_" + "A" * 36,
+    "github_pat_" + "B" * 30,
+    "xoxb-1234567890-abcdef",
+    "AKIA" + "ABCDEFGHIJKLMNOP",
+    "ASIA" + "ABCDEFGHIJKLMNOP",
+    "AIza" + "C" * 35,
+]
+
+
+@pytest.mark.parametrize("token", TOKENS)
+def test_token_shapes_inside_strings_are_redacted(token: str) -> None:
+    """A token inside free text is replaced, the surrounding text kept."""
+    event = redact({"event": "run.chunk", "chunk": f"use {token} now", "tags": [token]})
+    assert "use [REDACTED] now" == event["chunk"]
+    assert [REDACTED] == event["tags"]
+    assert ["chunk", "tags[0]"] == event["redacted"]
+
+
+@pytest.mark.parametrize("text", ["sk-short", "ask-me-anything", "the bearer of news", "AKIA"])
+def test_text_that_only_resembles_a_token_stays(text: str) -> None:
+    """Short or ordinary words are not mistaken for tokens."""
+    event = {"event": "run.chunk", "chunk": text}
+    assert event == redact(event)
+
+
+def test_custom_keys_and_patterns_extend_the_defaults() -> None:
+    """redact_keys and redact_patterns add to the built-in ones (anchored patterns too)."""
+    redactor = Redactor(keys=["ssn"], patterns=[r"^emp-\d{4}$", r"(?i:internal)-\d+"])
+    event = redact(
+        {
+            "event": "run.start",
+            "inputs": {"user_ssn": "1", "id": "emp-1234", "note": "INTERNAL-42 ok", "api_key": "k"},
+        },
+        redactor,
+    )
+    assert {"user_ssn": REDACTED, "id": REDACTED, "note": "[REDACTED] ok", "api_key": REDACTED} == (
+        event["inputs"]
+    )
+
+
+def test_events_without_secrets_are_passed_through_untouched() -> None:
+    """The common case returns the very same bytes object, without parsing."""
+    line = b'{"event":"run.chunk","chunk":"hello world"}\n'
+    assert line is Redactor()(None, "emit", line)
+
+
+# -- through the public API ------------------------------------------------------------------
+
+
+class Settings:
+    """Looks like a pydantic model holding a key."""
+
+    def __init__(self) -> None:
+        self.model = "gpt"
+        self.api_key = "plain-secret"
+
+    def model_dump(self) -> dict[str, Any]:
+        return {"model": self.model, "api_key": self.api_key}
+
+
+@jsontrace.traceable
+def call_llm(prompt: str, settings: Any, api_key: str, max_tokens: int = 5) -> str:
+    return f"reply to {prompt}"
+
+
+def test_redaction_on_by_default_in_written_events(events: Events) -> None:
+    """Traced calls have secret inputs scrubbed in the file, model objects included."""
+    call_llm("hi", Settings(), api_key="sk-" + "k" * 30)
+    start = events()[0]
+    assert {
+        "prompt": "hi",
+        "settings": {"model": "gpt", "api_key": REDACTED},
+        "api_key": REDACTED,
+        "max_tokens": 5,
+    } == start["inputs"]
+    assert ["inputs.settings.api_key", "inputs.api_key"] == start["redacted"]
+    assert "plain-secret" not in str(events())
+
+
+def test_secret_in_an_error_traceback_is_redacted(events: Events) -> None:
+    """A key quoted in an exception message is scrubbed from message and traceback."""
+
+    @jsontrace.traceable
+    def fails() -> None:
+        raise RuntimeError("Incorrect API key provided: sk-" + "z" * 30)
+
+    with pytest.raises(RuntimeError):
+        fails()
+    error = events()[-1]["error"]
+    assert "Incorrect API key provided: [REDACTED]" == error["message"]
+    assert "sk-zzz" not in error["traceback"]
+
+
+def test_configure_redact_false_turns_it_off(events: Events) -> None:
+    """configure(redact=False) writes values as they are."""
+    jsontrace.configure(redact=False)
+    call_llm("hi", None, api_key="k")
+    assert "k" == events()[0]["inputs"]["api_key"]
+    assert "redacted" not in events()[0]
+
+
+def test_env_redact_0_turns_it_off(
+    events: Events, monkeypatch: pytest.MonkeyPatch, log_dir: Any
+) -> None:
+    """JSONTRACE_REDACT=0 writes values as they are."""
+    monkeypatch.setenv("JSONTRACE_REDACT", "0")
+    jsontrace.reset_defaults()
+    jsontrace.configure(dir=log_dir)
+    call_llm("hi", None, api_key="k")
+    assert "k" == events()[0]["inputs"]["api_key"]
+
+
+def test_configured_keys_and_patterns_apply_to_traces() -> None:
+    """configure(redact_keys=..., redact_patterns=...) is used by the pipeline."""
+    jsontrace.configure(redact_keys=["prompt"], redact_patterns=[r"reply"])
+    with capture_traces() as traces:
+        call_llm("hi", None, api_key="")
+    run = traces.run("call_llm")
+    assert REDACTED == run.inputs["prompt"]
+    assert "[REDACTED] to hi" == run.outputs
