@@ -814,6 +814,8 @@ def render_run_line(run: Run, *, now: float | None = None) -> str:
         parts.append(f"first chunk {format_duration(first)}")
     if run.error_summary:
         parts.append(f"— {printable(run.error_summary)}")
+    if run.error_below and status != ERROR:
+        parts.append("[error inside]")
     if run.cycle:
         parts.append("[parent cycle ignored]")
     return "  ".join(parts)

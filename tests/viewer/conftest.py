@@ -1,0 +1,108 @@
+"""Fixtures for the viewer tests: trace files written as raw JSON lines (no jsontrace writer)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from viewer.app import TraceViewer
+
+FROZEN_NOW = 1_795_000_000.0  # a fixed clock for live durations in snapshots
+
+
+class TraceFiles:
+    """Appends events to one segment file the way a writer process would."""
+
+    def __init__(self, directory: Path, name: str = "trace-20261124T064931Z-box-4242-00000.jsonl"):
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / name
+        self._ticks = itertools.count()
+
+    def ts(self) -> str:
+        n = next(self._ticks)
+        return f"2026-11-24T06:{49 + n // 60000:02d}:{(n // 1000) % 60:02d}.{n % 1000:03d}000Z"
+
+    def write(self, *events: dict[str, Any]) -> None:
+        with self.path.open("ab") as f:
+            f.write(b"".join(orjson.dumps(e) + b"\n" for e in events))
+
+    def start(self, run_id: str, parent: str | None = None, trace: str | None = None, **extra: Any) -> None:
+        event = {
+            "event": "run.start", "run_id": run_id, "trace_id": trace or parent or run_id, "v": 1,
+            "ts": self.ts(), "parent_run_id": parent, "name": run_id, "run_type": "chain",
+            "inputs": {"question": f"about {run_id}"}, "tags": [], "metadata": {},
+            "pid": 999_999_999, "host": "some-other-host",
+        }  # fmt: skip
+        event.update(extra)
+        self.write(event)
+
+    def chunk(self, run_id: str, seq: int, value: Any, trace: str | None = None) -> None:
+        self.write({"event": "run.chunk", "run_id": run_id, "trace_id": trace or run_id, "v": 1,
+                    "ts": self.ts(), "seq": seq, "chunk": value})  # fmt: skip
+
+    def end(self, run_id: str, status: str = "ok", trace: str | None = None, **extra: Any) -> None:
+        event = {
+            "event": "run.end", "run_id": run_id, "trace_id": trace or run_id, "v": 1,
+            "ts": self.ts(), "status": status, "outputs": {"answer": f"done {run_id}"},
+            "error": None, "chunk_count": 0, "duration_ms": 1234.5,
+        }  # fmt: skip
+        event.update(extra)
+        self.write(event)
+
+    def trace(self, root: str, children: int = 2, error_in: int | None = None) -> None:
+        """A finished trace: a root chain with llm children (one failing if asked)."""
+        self.start(root)
+        for i in range(children):
+            child = f"{root}.{i}"
+            self.start(child, root, trace=root, run_type="llm")
+            if i == error_in:
+                error = {"type": "ValueError", "message": "boom", "traceback": "Traceback...\nValueError: boom"}
+                self.end(child, "error", trace=root, error=error, outputs=None)
+            else:
+                self.end(child, trace=root, duration_ms=200.0 + i)
+        self.end(root, trace=root)
+
+
+@pytest.fixture
+def trace_dir(tmp_path: Path) -> Path:
+    return tmp_path / "traces"
+
+
+@pytest.fixture
+def files(trace_dir: Path) -> TraceFiles:
+    return TraceFiles(trace_dir)
+
+
+@pytest.fixture
+def make_app(trace_dir: Path) -> Callable[..., TraceViewer]:
+    def make(**kwargs: Any) -> TraceViewer:
+        kwargs.setdefault("clock", lambda: FROZEN_NOW)
+        kwargs.setdefault("flush_interval", 0.05)
+        return TraceViewer(trace_dir, **kwargs)
+
+    return make
+
+
+async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Pause the pilot until *condition* holds (bounded: fails after *timeout* s)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.02)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+__all__ = ["FROZEN_NOW", "AsyncIterator", "TraceFiles", "wait_for"]

@@ -1,0 +1,5 @@
+"""jsontrace-view: a live terminal viewer for jsontrace files (Textual).
+
+The reading side lives in :mod:`jsontrace.reader` and :mod:`jsontrace.runs` and
+never imports Textual or watchdog; this package is the UI on top of it.
+"""

@@ -1,0 +1,375 @@
+"""The Textual app: a live tree of traces beside the selected run's details.
+
+Data flow (toolong's shape): watchdog hints and a periodic rescan wake one
+reader worker thread (:meth:`TraceViewer._read_loop`), the only place where the
+plain reading side meets Textual. It files events in the shared
+:class:`~jsontrace.runs.RunStore` under :attr:`TraceViewer.store_lock` and posts
+progress and notices as messages. A timer (:meth:`TraceViewer.flush`, every
+``flush_interval`` s) takes the runs that changed since its last tick and
+updates only their nodes, so thousands of events per second cost a few UI
+updates per second.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import Footer, Input, ProgressBar, Tree
+from textual.worker import get_current_worker
+
+from jsontrace.reader import Batch, DirectoryReader
+from jsontrace.runs import ERROR, RUNNING, Run, RunStore
+
+from .messages import Loaded, LoadProgress, Notice
+from .watch import RESCAN, DirectoryWatcher, Hints
+from .widgets import HelpScreen, RunDetail, RunTree, StatusBar
+
+__all__ = ["TraceViewer"]
+
+#: How often the periodic safety-net rescan runs when no hint arrives.
+RESCAN_INTERVAL_S = 2.0
+
+
+class TraceViewer(App[None]):
+    """``jsontrace-view``: browse a directory of jsontrace files, live."""
+
+    CSS_PATH = "viewer.tcss"
+    TITLE = "jsontrace"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("question_mark", "help", "Help"),
+        Binding("f", "follow", "Follow"),
+        Binding("slash", "search", "Search"),
+        Binding("e", "errors", "Errors only"),
+        Binding("escape", "clear", "Clear", show=False),
+        Binding("plus", "expand_all", "Expand all"),
+        Binding("minus", "collapse_all", "Collapse all"),
+        Binding("v", "full", "Full values"),
+        Binding("r", "raw", "Raw events"),
+        Binding("m", "more", "More", show=False),
+    ]
+
+    def __init__(
+        self,
+        directory: str | Path,
+        *,
+        poll: bool = False,
+        watch: bool = True,
+        follow: bool = False,
+        clock: Callable[[], float] | None = None,
+        flush_interval: float = 0.1,
+        limit: int = 500,
+    ) -> None:
+        super().__init__()
+        self.directory = Path(directory)
+        self.use_polling = poll
+        self.use_watchdog = watch
+        self.clock = clock or time.time
+        self.flush_interval = flush_interval
+        self.reader = DirectoryReader(self.directory)
+        self.store = RunStore()
+        self.store_lock = threading.Lock()
+        self.hints = Hints()
+        self.loaded = False
+        self.follow = follow
+        self.paused_new = 0  # new traces since follow paused
+        self.errors_only = False
+        self.search_text = ""
+        self.notice = ""
+        self._limit = limit
+        self._selected: str | None = None
+        self._tree = RunTree(limit=limit, id="tree")
+        self._tree.now = self.clock
+        self._detail = RunDetail(id="detail")
+        self._status = StatusBar(id="status")
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield self._tree
+            yield self._detail
+        yield Input(placeholder="search names, inputs, outputs; enter applies", id="search")
+        yield ProgressBar(id="progress", show_eta=False)
+        yield self._status
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = str(self.directory)
+        self._tree.focus()
+        self._update_status()
+        self._read_loop()
+        self.set_interval(self.flush_interval, self.flush)
+        self.set_interval(0.5, self._tick_live)
+
+    def on_unmount(self) -> None:
+        self.hints.close()
+
+    # -- reading (worker thread) ----------------------------------------------
+
+    @work(thread=True, exclusive=True, group="reader", exit_on_error=False)
+    def _read_loop(self) -> None:
+        """Read what exists (with progress), then tail on hints and periodic rescans.
+
+        The one bridge from the plain reading side to Textual: watchdog only
+        fills :attr:`hints`; this worker reads and posts messages.
+        """
+        worker = get_current_worker()
+        started = time.perf_counter()
+        total = self.reader.pending_bytes()
+        done = 0
+        for batch in self.reader.poll():
+            if worker.is_cancelled:
+                return
+            self._ingest([batch])
+            done += batch.source[3] - batch.source[2]
+            self.post_message(LoadProgress(done, total))
+        self.post_message(Loaded(time.perf_counter() - started))
+        watcher = DirectoryWatcher(self.directory, self.hints, poll=self.use_polling)
+        problem = watcher.start() if self.use_watchdog else None
+        if problem:
+            self.post_message(Notice(problem))
+        try:
+            while not worker.is_cancelled and not self.hints.closed:
+                names = self.hints.take(RESCAN_INTERVAL_S)
+                if worker.is_cancelled or self.hints.closed:
+                    break
+                self._read(names)
+        finally:
+            watcher.stop()
+
+    def _read(self, names: frozenset[str]) -> None:
+        try:
+            if names is RESCAN or not names:
+                self._ingest(self.reader.poll())
+            else:
+                for name in sorted(names):
+                    self._ingest(self.reader.read_file(name))
+        except Exception as exc:  # a bug must not kill tailing silently
+            self.post_message(Notice(f"reader error: {exc!r}"))
+            time.sleep(0.5)
+        for text in self.reader.take_notices():
+            self.post_message(Notice(text))
+
+    def _ingest(self, batches: Iterable[Batch]) -> None:
+        for batch in batches:
+            with self.store_lock:
+                self.store.add_batch(batch)
+
+    # -- messages from the worker -------------------------------------------------
+
+    def on_load_progress(self, message: LoadProgress) -> None:
+        bar = self.query_one("#progress", ProgressBar)
+        bar.display = True
+        bar.update(total=max(message.total, 1), progress=message.done)
+
+    def on_loaded(self, message: Loaded) -> None:
+        self.query_one("#progress", ProgressBar).display = False
+        self.loaded = True
+        self.rebuild()
+        if self.follow:
+            self._jump_to_newest()
+
+    def on_notice(self, message: Notice) -> None:
+        self.notice = message.text
+        self._update_status()
+
+    # -- updating the screen --------------------------------------------------------
+
+    def rebuild(self) -> None:
+        """Rebuild the tree from scratch (after loading, or when the filter changes)."""
+        with self.store_lock:
+            self.store.take_dirty()
+            self.store.take_new_roots()
+            matching = [r for r in self.store.traces() if self._qualifies(r)]
+            self._tree.show_roots(matching[: self._tree.limit], len(matching))
+            selected = self.store.get(self._selected) if self._selected else None
+            node = self._tree.nodes.get(self._selected) if self._selected else None
+        if node is not None:
+            self._tree.move_cursor(node)
+        elif self._tree.top_node is not None:
+            self._tree.move_cursor(self._tree.top_node)
+        else:
+            self._show_detail(selected)
+        self._update_status()
+
+    def flush(self) -> None:
+        """Apply what changed since the last tick: new traces, new labels, the detail pane."""
+        if not self.loaded:
+            return
+        tree = self._tree
+        with self.store_lock:
+            dirty = self.store.take_dirty()
+            new_roots = self.store.take_new_roots()
+            if not dirty and not new_roots:
+                return
+            was_at_top = tree.cursor_node is None or tree.cursor_node is tree.top_node
+            roots = self.store.roots
+            inserted = 0
+            for run in new_roots:
+                if run.run_id in roots and self._qualifies(run) and tree.add_root(run):
+                    inserted += 1
+            for run in dirty:
+                if tree.is_root(run.run_id):
+                    if run.run_id not in roots:
+                        tree.remove_run(run.run_id)  # a placeholder root found its parent
+                    elif tree.root_key_changed(run):
+                        tree.remove_run(run.run_id)
+                        tree.add_root(run)
+                elif self._filtering and run.run_id in roots and self._qualifies(run):
+                    inserted += tree.add_root(run)
+            tree.refresh_runs(dirty)
+            selected = self.store.get(self._selected) if self._selected else None
+        if inserted and self.follow:
+            if was_at_top and not self.paused_new:
+                self._jump_to_newest()
+            else:
+                self.paused_new += inserted
+        if selected is not None and selected in dirty:
+            self._show_detail(selected)
+        self._update_status()
+
+    def _tick_live(self) -> None:
+        if not self.loaded:
+            return
+        with self.store_lock:
+            self._tree.refresh_live()
+            selected = self.store.get(self._selected) if self._selected else None
+        if selected is not None and selected.status == RUNNING:
+            self._show_detail(selected)
+
+    def _show_detail(self, run: Run | None) -> None:
+        with self.store_lock:
+            self._detail.show(run, now=self.clock(), reader=self.reader)
+
+    def _update_status(self) -> None:
+        if self.follow:
+            follow = f"follow paused: {self.paused_new} new" if self.paused_new else "following"
+        else:
+            follow = ""
+        filters = [f"/{self.search_text}"] if self.search_text else []
+        if self.errors_only:
+            filters.append("errors only")
+        reader = self.reader
+        self._status.set_state(
+            directory=str(self.directory),
+            files=len(reader.files),
+            traces=len(self.store.roots),
+            runs=len(self.store.runs),
+            events=self.store.events,
+            bad_lines=reader.bad_lines + self.store.invalid,
+            follow=follow,
+            filter_text=" + ".join(filters),
+            notice=self.notice,
+        )
+
+    # -- filters ---------------------------------------------------------------------
+
+    @property
+    def _filtering(self) -> bool:
+        return self.errors_only or bool(self.search_text)
+
+    def _qualifies(self, root: Run) -> bool:
+        """Whether a trace passes the current filters (called with the lock held)."""
+        if self.errors_only and not (root.error_below or root.status == ERROR):
+            return False
+        if self.search_text:
+            needle = self.search_text.lower()
+            return any(needle in run.text() for run in root.walk())
+        return True
+
+    # -- selection and follow ------------------------------------------------------
+
+    @on(Tree.NodeHighlighted, "#tree")
+    def _highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
+        run_id = event.node.data or None
+        if run_id == self._selected:
+            return
+        self._selected = run_id
+        if self.paused_new and event.node is self._tree.top_node:
+            self.paused_new = 0
+            self._update_status()
+        self._show_detail(self.store.get(run_id) if run_id else None)
+
+    def _jump_to_newest(self) -> None:
+        self.paused_new = 0
+        top = self._tree.top_node
+        if top is None:
+            return
+        with self.store_lock:
+            self._tree.populate(top)
+        top.expand()
+        self._tree.move_cursor(top)
+        self._tree.scroll_home(animate=False)
+        self._update_status()
+
+    # -- actions ---------------------------------------------------------------------
+
+    def action_follow(self) -> None:
+        """Start following; when paused, jump to the newest trace; else stop."""
+        if self.follow and not self.paused_new:
+            self.follow = False
+        else:
+            self.follow = True
+            self._jump_to_newest()
+        self._update_status()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.add_class("visible")
+        search.focus()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        self.search_text = event.value.strip()
+        if not self.search_text:
+            event.input.remove_class("visible")
+        self._tree.focus()
+        self.rebuild()
+
+    def action_errors(self) -> None:
+        self.errors_only = not self.errors_only
+        self.rebuild()
+
+    def action_clear(self) -> None:
+        search = self.query_one("#search", Input)
+        changed = self._filtering
+        search.value = ""
+        search.remove_class("visible")
+        self.search_text = ""
+        self.errors_only = False
+        self.notice = ""
+        self._tree.focus()
+        if changed:
+            self.rebuild()
+        else:
+            self._update_status()
+
+    def action_expand_all(self) -> None:
+        with self.store_lock:
+            self._tree.expand_everything()
+
+    def action_collapse_all(self) -> None:
+        self._tree.collapse_everything()
+
+    def action_more(self) -> None:
+        self._tree.limit += self._limit
+        self.rebuild()
+
+    def action_full(self) -> None:
+        self._detail.full = not self._detail.full
+        self._show_detail(self._detail.run)
+
+    def action_raw(self) -> None:
+        self._detail.raw = not self._detail.raw
+        self._show_detail(self._detail.run)

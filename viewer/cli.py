@@ -1,0 +1,163 @@
+"""``jsontrace-view [DIR]``: the command line.
+
+Textual is imported only when the UI starts, so ``--print``, ``--version`` and
+errors answer fast (and work where no terminal UI could run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from jsontrace._version import __version__
+
+__all__ = ["main"]
+
+PROG = "jsontrace-view"
+HINT = "try: jsontrace-view sample_logs"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Browse jsontrace files live: a tree of traces and the details of each run.",
+        epilog="Keys inside the viewer: press ? for help, q to quit.",
+    )
+    parser.add_argument(
+        "directory",
+        nargs="?",
+        default="logs",
+        metavar="DIR",
+        help="directory of *.jsonl trace files (default: ./logs)",
+    )
+    parser.add_argument(
+        "--poll",
+        action="store_true",
+        help="poll for changes instead of using OS file events (NFS, Docker volumes)",
+    )
+    parser.add_argument(
+        "--print",
+        action="store_true",
+        dest="print_tree",
+        help="print the current tree as plain text and exit (for scripts, CI and grep)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="run a fake traced LLM app into a temporary directory and watch it",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit status (2 for a bad directory)."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.demo:
+            if args.print_tree:
+                return _fail("--demo cannot be combined with --print")
+            return _demo(poll=args.poll)
+        directory = Path(args.directory)
+        problem = _check_directory(directory)
+        if problem is not None:
+            return _fail(f"{problem} ({HINT})")
+        if args.print_tree:
+            return _print_tree(directory)
+        return _run_app(directory, poll=args.poll)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _fail(message: str) -> int:
+    from jsontrace.runs import printable
+
+    print(f"{PROG}: error: {printable(message)}", file=sys.stderr)
+    return 2
+
+
+def _check_directory(directory: Path) -> str | None:
+    """Why *directory* cannot be viewed, or None."""
+    if not directory.exists():
+        return f"no such directory: {directory}"
+    if not directory.is_dir():
+        return f"not a directory: {directory}"
+    try:
+        os.listdir(directory)
+    except OSError as exc:
+        return f"cannot read {directory}: {exc.strerror or exc}"
+    return None
+
+
+def _print_tree(directory: Path) -> int:
+    from jsontrace.runs import load_directory, render_tree
+
+    store, reader = load_directory(directory)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        # Box-drawing and status symbols on an ASCII-only stdout must not crash.
+        sys.stdout.reconfigure(errors="backslashreplace")
+    try:
+        for line in render_tree(store):
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `jsontrace-view --print | head`: the reader left, fine
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    summary = store.summary(reader)
+    if summary.bad_lines:
+        first = summary.bad_line_samples[0] if summary.bad_line_samples else ""
+        print(f"{PROG}: {summary.bad_lines} bad lines; first: {first}", file=sys.stderr)
+    return 0
+
+
+def _run_app(directory: Path, *, poll: bool, follow: bool = False) -> int:
+    from .app import TraceViewer
+
+    TraceViewer(directory, poll=poll, follow=follow).run()
+    return 0
+
+
+def _demo(*, poll: bool) -> int:
+    """Run ``viewer.demo_app`` into a fresh temporary directory and view it; clean up after."""
+    directory = Path(tempfile.mkdtemp(prefix="jsontrace-demo-"))
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "viewer.demo_app", str(directory)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        try:
+            _run_app(directory, poll=poll, follow=True)
+        finally:
+            _stop(process)
+            shutil.rmtree(directory, ignore_errors=True)
+        if process.returncode not in (0, -15, -9):
+            stderr.seek(0)
+            tail = stderr.read()[-2000:].decode("utf-8", "backslashreplace")
+            from jsontrace.runs import printable
+
+            print(
+                f"{PROG}: the demo app failed:\n{printable(tail, multiline=True)}", file=sys.stderr
+            )
+            return 1
+    return 0
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=3)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

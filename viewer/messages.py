@@ -1,0 +1,39 @@
+"""Messages the reader worker posts to the app (from its thread; ``post_message`` is thread-safe).
+
+New events do not travel as messages: the worker files them in the shared
+:class:`~jsontrace.runs.RunStore` and the app's flush timer picks up what
+changed, so a flood of events costs the UI one update per tick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+__all__ = ["LoadProgress", "Loaded", "Notice"]
+
+
+@dataclass
+class LoadProgress(Message):
+    """Part of the directory's existing content has been read."""
+
+    done: int
+    total: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, LoadProgress)
+
+
+@dataclass
+class Loaded(Message):
+    """Everything that existed at start-up has been read; live tailing begins."""
+
+    seconds: float
+
+
+@dataclass
+class Notice(Message):
+    """Something the user should know: a file truncated or deleted, watching failed."""
+
+    text: str

@@ -1,0 +1,10 @@
+"""The viewer's widgets and screens."""
+
+from __future__ import annotations
+
+from .detail import RunDetail
+from .help import HelpScreen
+from .run_tree import RunTree
+from .status import StatusBar
+
+__all__ = ["HelpScreen", "RunDetail", "RunTree", "StatusBar"]

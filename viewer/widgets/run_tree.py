@@ -1,0 +1,230 @@
+"""The trace tree: one root per trace, newest first; children created on expand."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from jsontrace.runs import RUNNING, Run, root_order
+
+from .._text import run_label
+
+__all__ = ["RunTree"]
+
+Key = tuple[str, str]
+#: Node data: the run id, or "" for the "older traces" marker.
+RunNode = TreeNode[str]
+
+
+class RunTree(Tree[str]):
+    """A :class:`~textual.widgets.Tree` of runs that the app updates in batches.
+
+    Only the newest :attr:`limit` matching traces get nodes (more on request),
+    and a run's children get nodes when it is first expanded, so the tree stays
+    cheap however many runs the store holds.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("l", "expand_node", "Expand", show=False),
+        Binding("h", "collapse_or_parent", "Collapse", show=False),
+        Binding("right", "expand_node", "Expand", show=False),
+        Binding("left", "collapse_or_parent", "Collapse", show=False),
+    ]
+
+    def __init__(self, *, limit: int = 500, id: str | None = None) -> None:
+        super().__init__("traces", id=id)
+        self.show_root = False
+        self.guide_depth = 3
+        self.limit = limit
+        self.now: Callable[[], float | None] = lambda: None
+        self.runs: dict[str, Run] = {}
+        self.nodes: dict[str, RunNode] = {}
+        self._populated: set[str] = set()
+        self._keys: list[Key] = []  # shown roots' sort keys, ascending (oldest first)
+        self._root_keys: dict[str, Key] = {}
+        self.hidden_older = 0
+        self._more_node: RunNode | None = None
+
+    # -- labels -----------------------------------------------------------------
+
+    def process_label(self, label: str | Text) -> Text:
+        """Labels are Text we built; a plain str is shown literally, never as markup."""
+        return label if isinstance(label, Text) else Text(label)
+
+    def get_label_width(self, node: RunNode) -> int:
+        # The default renders every label on each rebuild; the label length is enough.
+        return node.label.cell_len + 2  # type: ignore[union-attr]  # always Text here
+
+    def label_for(self, run: Run) -> Text:
+        """The current label of a run (live durations use the app's clock)."""
+        return run_label(run, self.now())
+
+    # -- building -----------------------------------------------------------------
+
+    def show_roots(self, roots: list[Run], total_matching: int) -> None:
+        """Replace every node: *roots* (newest first, at most :attr:`limit`)."""
+        self.clear()
+        self.nodes.clear()
+        self.runs.clear()
+        self._populated.clear()
+        self._root_keys.clear()
+        self._keys = []
+        self._more_node = None
+        for run in roots:
+            key = root_order(run)
+            self._add_run(self.root, run)
+            self._keys.insert(0, key)
+            self._root_keys[run.run_id] = key
+        self.hidden_older = max(0, total_matching - len(roots))
+        self._update_more()
+
+    def add_root(self, run: Run) -> bool:
+        """Insert a new root in date order; False if it is older than everything shown."""
+        if run.run_id in self._root_keys:
+            return False
+        key = root_order(run)
+        position = bisect_left(self._keys, key)
+        if position == 0 and len(self._keys) >= self.limit:
+            self.hidden_older += 1
+            self._update_more()
+            return False
+        self._keys.insert(position, key)
+        self._root_keys[run.run_id] = key
+        self._add_run(self.root, run, before=len(self._keys) - 1 - position)
+        if len(self._keys) > self.limit:
+            self._drop_oldest()
+        return True
+
+    def _drop_oldest(self) -> None:
+        key = self._keys[0]
+        for run_id, root_key in self._root_keys.items():
+            if root_key == key:
+                self.remove_run(run_id)
+                self.hidden_older += 1
+                self._update_more()
+                return
+
+    def remove_run(self, run_id: str) -> None:
+        """Remove a run's node (and its subtree's) if it has one."""
+        node = self.nodes.get(run_id)
+        if node is None:
+            return
+        key = self._root_keys.pop(run_id, None)
+        if key is not None:
+            del self._keys[bisect_left(self._keys, key)]
+        for run in self.runs[run_id].walk():
+            self.nodes.pop(run.run_id, None)
+            self._populated.discard(run.run_id)
+        node.remove()
+
+    def root_key_changed(self, run: Run) -> bool:
+        """Whether a shown root's sort key changed (e.g. its start event arrived)."""
+        key = self._root_keys.get(run.run_id)
+        return key is not None and key != root_order(run)
+
+    def is_root(self, run_id: str) -> bool:
+        """Whether this run is shown as a trace (top-level node)."""
+        return run_id in self._root_keys
+
+    @property
+    def shown_roots(self) -> int:
+        """How many traces have nodes."""
+        return len(self._keys)
+
+    def _add_run(self, parent: RunNode, run: Run, before: int | None = None) -> RunNode:
+        node = parent.add(
+            self.label_for(run), run.run_id, before=before, allow_expand=bool(run.children)
+        )
+        self.nodes[run.run_id] = node
+        self.runs[run.run_id] = run
+        return node
+
+    def populate(self, node: RunNode) -> None:
+        """Create the children's nodes of a run (once; later children come via refresh)."""
+        run_id = node.data
+        if not run_id or run_id in self._populated:
+            return
+        self._populated.add(run_id)
+        for child in self.runs[run_id].sorted_children():
+            if child.run_id not in self.nodes:
+                self._add_run(node, child)
+
+    def refresh_runs(self, runs: Iterable[Run]) -> None:
+        """New labels for changed runs that have nodes; new children under populated nodes."""
+        for run in runs:
+            node = self.nodes.get(run.run_id)
+            if node is None:
+                continue
+            node.set_label(self.label_for(run))
+            if run.children and not node.allow_expand:
+                node.allow_expand = True
+                node.refresh()
+            if run.run_id in self._populated and len(node.children) < len(run.children):
+                for child in run.sorted_children():
+                    if child.run_id not in self.nodes:
+                        self._add_run(node, child)
+
+    def refresh_live(self) -> None:
+        """Update the labels of running runs (their durations grow)."""
+        self.refresh_runs([self.runs[i] for i in self.nodes if self.runs[i].status == RUNNING])
+
+    def _update_more(self) -> None:
+        if self.hidden_older <= 0:
+            if self._more_node is not None:
+                self._more_node.remove()
+                self._more_node = None
+            return
+        label = Text(f"… {self.hidden_older:,} older traces (m: show more)", style="italic dim")
+        if self._more_node is None:
+            self._more_node = self.root.add_leaf(label, "")
+        else:
+            self._more_node.set_label(label)
+
+    # -- navigation -------------------------------------------------------------
+
+    @property
+    def top_node(self) -> RunNode | None:
+        """The newest shown trace's node."""
+        children = self.root.children
+        return children[0] if children and children[0].data else None
+
+    def action_expand_node(self) -> None:
+        node = self.cursor_node
+        if node is not None and node.allow_expand:
+            self.populate(node)
+            node.expand()
+
+    def action_collapse_or_parent(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.is_expanded:
+            node.collapse()
+        elif node.parent is not None and node.parent is not self.root:
+            self.move_cursor(node.parent)
+
+    def expand_everything(self) -> None:
+        """Expand every shown trace fully (creating nodes as needed)."""
+        stack = list(self.root.children)
+        while stack:
+            node = stack.pop()
+            if node.allow_expand and node.data:
+                self.populate(node)
+                node.expand()
+                stack.extend(node.children)
+
+    def collapse_everything(self) -> None:
+        """Collapse every node."""
+        for node in self.root.children:
+            node.collapse_all()
+
+    def _on_tree_node_expanded(self, event: Tree.NodeExpanded[str]) -> None:
+        self.populate(event.node)

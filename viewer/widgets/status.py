@@ -1,0 +1,44 @@
+"""The status bar: what has been read, follow and filter state, the latest notice."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from jsontrace.runs import printable
+
+__all__ = ["StatusBar"]
+
+
+class StatusBar(Static):
+    """One line of counters; the app calls :meth:`set_state` on each flush."""
+
+    def set_state(
+        self,
+        *,
+        directory: str,
+        files: int,
+        traces: int,
+        runs: int,
+        events: int,
+        bad_lines: int,
+        follow: str,
+        filter_text: str,
+        notice: str = "",
+    ) -> None:
+        """Redraw from the given counters (every string shown literally)."""
+        text = Text.assemble(
+            (printable(directory), "bold"),
+            f"  {files:,} files · {traces:,} traces · {runs:,} runs · {events:,} events · ",
+            (f"{bad_lines:,} bad lines", "bold red" if bad_lines else ""),
+            no_wrap=True,
+            end="",
+        )
+        if follow:
+            text.append(f"  · {follow}", style="bold cyan")
+        if filter_text:
+            text.append("  · filter: ", style="bold magenta")
+            text.append(printable(filter_text), style="magenta")
+        if notice:
+            text.append(f"  · {printable(notice)}", style="yellow")
+        self.update(text)
