@@ -57,7 +57,7 @@ _json_highlighter = JSONHighlighter()
 
 def plain(text: str, style: str = "", *, multiline: bool = False) -> Text:
     """A Text showing *text* literally: no markup, controls escaped."""
-    return Text(printable(text, multiline=multiline), style=style, end="")
+    return Text(printable(text, multiline=multiline), style=style)
 
 
 def status_text(status: str) -> Text:

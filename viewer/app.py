@@ -193,9 +193,9 @@ class TraceViewer(App[None]):
             selected = self.store.get(self._selected) if self._selected else None
             node = self._tree.nodes.get(self._selected) if self._selected else None
         if node is not None:
-            self._tree.move_cursor(node)
+            self._tree.select(node)
         elif self._tree.top_node is not None:
-            self._tree.move_cursor(self._tree.top_node)
+            self._tree.select(self._tree.top_node)
         else:
             self._show_detail(selected)
         self._update_status()
@@ -306,7 +306,7 @@ class TraceViewer(App[None]):
         with self.store_lock:
             self._tree.populate(top)
         top.expand()
-        self._tree.move_cursor(top)
+        self._tree.select(top)
         self._tree.scroll_home(animate=False)
         self._update_status()
 

@@ -6,6 +6,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import Tree
@@ -58,6 +59,13 @@ class RunTree(Tree[str]):
     def process_label(self, label: str | Text) -> Text:
         """Labels are Text we built; a plain str is shown literally, never as markup."""
         return label if isinstance(label, Text) else Text(label)
+
+    def render_label(self, node: RunNode, base_style: Style, style: Style) -> Text:
+        """Leaves get a blank where others have the expand arrow, so labels line up."""
+        label = super().render_label(node, base_style, style)
+        if not node.allow_expand:
+            label = Text.assemble("  ", label)
+        return label
 
     def get_label_width(self, node: RunNode) -> int:
         # The default renders every label on each rebuild; the label length is enough.
@@ -195,6 +203,15 @@ class RunTree(Tree[str]):
         """The newest shown trace's node."""
         children = self.root.children
         return children[0] if children and children[0].data else None
+
+    def select(self, node: RunNode | None) -> None:
+        """Put the cursor on *node*, even one added since the last repaint."""
+        if node is None:
+            return
+        # Reading the private line cache rebuilds it, giving new nodes their line
+        # numbers; move_cursor() before that would see line -1 and drop the cursor.
+        if self._tree_lines:
+            self.move_cursor(node)
 
     def action_expand_node(self) -> None:
         node = self.cursor_node

@@ -1,0 +1,243 @@
+"""viewer.app: the Textual app, driven with a pilot."""
+
+# ruff: noqa: SIM300 - we write `assert expected == actual` on purpose (STYLE.md)
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from conftest import TraceFiles, wait_for
+from textual.widgets import Input
+
+from viewer.app import TraceViewer
+from viewer.widgets import HelpScreen, RunTree
+
+
+def labels(app: TraceViewer) -> list[str]:
+    """The visible tree lines' labels, top to bottom."""
+    tree = app.query_one(RunTree)
+    out = []
+
+    def walk(node: Any) -> None:
+        for child in node.children:
+            out.append(str(child.label.plain))
+            if child.is_expanded:
+                walk(child)
+
+    walk(tree.root)
+    return out
+
+
+def names(app: TraceViewer) -> list[str]:
+    return [label.split("  ")[0][2:] for label in labels(app)]
+
+
+def detail_text(app: TraceViewer) -> str:
+    from rich.console import Console
+
+    from textual.widgets import Static
+
+    console = Console(width=100, record=True, file=io.StringIO())
+    console.print(app.query_one("#detail-body", Static).content)
+    return console.export_text()
+
+
+async def loaded(pilot: Any) -> None:
+    await wait_for(pilot, lambda: pilot.app.loaded)
+    await pilot.pause()
+
+
+async def test_shows_traces_newest_first_with_status(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """One root per trace, newest first, each with its status symbol and duration."""
+    files.trace("first")
+    files.trace("second", error_in=0)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+
+        assert ["second", "first"] == names(app)
+        assert labels(app)[0].startswith("✓ second  chain  1.23 s  ⚠ error inside")
+
+
+async def test_expanding_creates_children_lazily(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """Children get nodes only when their parent is expanded (enter, l or right)."""
+    files.trace("t", children=2)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        tree = app.query_one(RunTree)
+        assert ["t"] == sorted(tree.nodes)
+
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(labels(app)) == 3)
+        assert ["t", "t.0", "t.1"] == names(app)
+
+        await pilot.press("j", "j")
+        assert "t.1" == app.query_one(RunTree).cursor_node.data  # type: ignore[union-attr]
+        await pilot.press("h", "h")
+        await wait_for(pilot, lambda: len(labels(app)) == 1)
+
+
+async def test_detail_pane_shows_inputs_outputs_error_and_traceback(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """Selecting a failed run shows its error, traceback, inputs and ids."""
+    files.trace("t", children=1, error_in=0)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await pilot.press("enter", "down")
+        await wait_for(pilot, lambda: "ValueError: boom" in detail_text(app))
+
+        text = detail_text(app)
+        assert "Traceback..." in text
+        assert '"question": "about t.0"' in text
+        assert "parent  t" in text
+
+
+async def test_live_appends_reach_the_tree_and_stream_into_the_detail(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """Lines appended while the app runs show up: new traces, chunks joined as text."""
+    files.trace("old")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+
+        files.start("gen", run_type="llm")
+        files.chunk("gen", 0, "Hel")
+        await wait_for(pilot, lambda: names(app)[0] == "gen")
+        await pilot.press("k")  # cursor to the top: the running generator
+        await wait_for(pilot, lambda: "Hel" in detail_text(app))
+
+        files.chunk("gen", 1, "lo!")
+        await wait_for(pilot, lambda: "Hello!" in detail_text(app))
+        assert "● gen  llm" in labels(app)[0]
+
+        files.end("gen", outputs="Hello!", chunk_count=2, first_chunk_ms=12.0)
+        await wait_for(pilot, lambda: labels(app)[0].startswith("✓ gen"))
+        assert "2 chunks  first 12 ms" in labels(app)[0]
+
+
+async def test_follow_mode_jumps_to_new_traces_and_pauses_when_you_look_away(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """f follows the newest trace; moving away pauses and counts new traces; f jumps back."""
+    files.trace("a")
+    files.trace("b")
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        tree = app.query_one(RunTree)
+        await pilot.press("f")
+
+        files.trace("c")
+        await wait_for(pilot, lambda: tree.cursor_node is not None and tree.cursor_node.data == "c")
+
+        await pilot.press("down")  # look at something else
+        await wait_for(pilot, lambda: tree.cursor_node is not None and tree.cursor_node.data != "c")
+        files.trace("d")
+        await wait_for(pilot, lambda: app.paused_new == 1)
+        assert "d" != tree.cursor_node.data  # type: ignore[union-attr]
+
+        await pilot.press("f")
+        await wait_for(pilot, lambda: tree.cursor_node.data == "d")  # type: ignore[union-attr]
+        assert 0 == app.paused_new
+
+
+async def test_errors_only_filter_and_escape(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """e keeps traces with an error anywhere inside; escape shows everything again."""
+    files.trace("fine")
+    files.trace("broken", error_in=1)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+
+        await pilot.press("e")
+        assert ["broken"] == names(app)
+
+        await pilot.press("escape")
+        assert ["broken", "fine"] == names(app)
+
+
+async def test_search_matches_names_inputs_and_outputs(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """/ then text and enter keeps the traces where some run mentions the text."""
+    files.trace("alpha")
+    files.trace("beta")
+    files.start("gamma", inputs={"prompt": "Find the NEEDLE here"})
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+
+        await pilot.press("slash")
+        assert app.query_one("#search", Input).has_focus
+        await pilot.press(*"needle", "enter")
+        assert ["gamma"] == names(app)
+
+        await pilot.press("slash", *"ctrl+a", "escape")
+        assert ["gamma", "beta", "alpha"] == names(app)
+
+
+async def test_help_screen_opens_and_closes(make_app: Callable[..., TraceViewer], files: TraceFiles) -> None:
+    """? shows the key list; escape closes it."""
+    files.trace("t")
+    app = make_app()
+    async with app.run_test() as pilot:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_status_bar_counts_files_runs_events_and_bad_lines(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """The status bar says what was read, bad lines included."""
+    files.trace("t", children=1)
+    with files.path.open("ab") as f:
+        f.write(b"this is not json\n")
+    app = make_app()
+    async with app.run_test(size=(150, 30)) as pilot:
+        await loaded(pilot)
+        status = str(app.query_one("#status").render())
+
+        assert "1 files · 1 traces · 2 runs · 4 events · 1 bad lines" in status
+
+
+async def test_q_and_ctrl_c_quit(make_app: Callable[..., TraceViewer], files: TraceFiles) -> None:
+    """Both q and ctrl+c leave the app cleanly."""
+    files.trace("t")
+    for key in ("q", "ctrl+c"):
+        app = make_app()
+        async with app.run_test() as pilot:
+            await loaded(pilot)
+            await pilot.press(key)
+            await pilot.pause()
+        assert app.return_code in (0, None)
+        assert not app.is_running
+
+
+async def test_many_traces_are_capped_with_a_more_node(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """Only the newest traces get nodes; m shows more."""
+    for i in range(12):
+        files.trace(f"t{i:02d}", children=0)
+    app = make_app(limit=5)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        assert "… 7 older traces (m: show more)" == labels(app)[-1]
+
+        await pilot.press("m")
+        assert "… 2 older traces (m: show more)" == labels(app)[-1]
