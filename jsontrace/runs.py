@@ -273,6 +273,11 @@ class Run:
         return self._start_s
 
     @property
+    def ended_at(self) -> float | None:
+        """The end event's time in seconds since the epoch."""
+        return _parse_ts(self._e(fmt.TS))
+
+    @property
     def redacted(self) -> list[str]:
         """Dotted paths the secret scrubber replaced, over all of this run's kept events."""
         paths: list[str] = []

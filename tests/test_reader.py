@@ -1,7 +1,5 @@
 """jsontrace.reader: tailing segment files by byte offset."""
 
-# ruff: noqa: SIM300 - we write `assert expected == actual` on purpose (STYLE.md)
-
 from __future__ import annotations
 
 import os

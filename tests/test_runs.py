@@ -1,7 +1,5 @@
 """jsontrace.runs: the run model built from events in any order."""
 
-# ruff: noqa: SIM300 - we write `assert expected == actual` on purpose (STYLE.md)
-
 from __future__ import annotations
 
 import subprocess
@@ -249,7 +247,7 @@ def test_render_tree_is_indented_plain_text() -> None:
     )
 
     assert [
-        "✓ ok  root  (chain)  2.00 s",
+        "✓ ok  root  (chain)  2.00 s  [error inside]",
         "└── ✗ error  child  (chain)  1.50 s  — E: m",
     ] == list(render_tree(store))
 

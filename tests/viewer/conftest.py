@@ -32,7 +32,9 @@ class TraceFiles:
         with self.path.open("ab") as f:
             f.write(b"".join(orjson.dumps(e) + b"\n" for e in events))
 
-    def start(self, run_id: str, parent: str | None = None, trace: str | None = None, **extra: Any) -> None:
+    def start(
+        self, run_id: str, parent: str | None = None, trace: str | None = None, **extra: Any
+    ) -> None:
         event = {
             "event": "run.start", "run_id": run_id, "trace_id": trace or parent or run_id, "v": 1,
             "ts": self.ts(), "parent_run_id": parent, "name": run_id, "run_type": "chain",
@@ -62,7 +64,11 @@ class TraceFiles:
             child = f"{root}.{i}"
             self.start(child, root, trace=root, run_type="llm")
             if i == error_in:
-                error = {"type": "ValueError", "message": "boom", "traceback": "Traceback...\nValueError: boom"}
+                error = {
+                    "type": "ValueError",
+                    "message": "boom",
+                    "traceback": "Traceback...\nValueError: boom",
+                }
                 self.end(child, "error", trace=root, error=error, outputs=None)
             else:
                 self.end(child, trace=root, duration_ms=200.0 + i)
@@ -84,7 +90,7 @@ def make_app(trace_dir: Path) -> Callable[..., TraceViewer]:
     def make(**kwargs: Any) -> TraceViewer:
         kwargs.setdefault("clock", lambda: FROZEN_NOW)
         kwargs.setdefault("flush_interval", 0.05)
-        return TraceViewer(trace_dir, **kwargs)
+        return TraceViewer(kwargs.pop("directory", trace_dir), **kwargs)
 
     return make
 

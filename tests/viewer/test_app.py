@@ -1,7 +1,5 @@
 """viewer.app: the Textual app, driven with a pilot."""
 
-# ruff: noqa: SIM300 - we write `assert expected == actual` on purpose (STYLE.md)
-
 from __future__ import annotations
 
 import io
@@ -36,7 +34,6 @@ def names(app: TraceViewer) -> list[str]:
 
 def detail_text(app: TraceViewer) -> str:
     from rich.console import Console
-
     from textual.widgets import Static
 
     console = Console(width=100, record=True, file=io.StringIO())
@@ -188,7 +185,9 @@ async def test_search_matches_names_inputs_and_outputs(
         assert ["gamma", "beta", "alpha"] == names(app)
 
 
-async def test_help_screen_opens_and_closes(make_app: Callable[..., TraceViewer], files: TraceFiles) -> None:
+async def test_help_screen_opens_and_closes(
+    make_app: Callable[..., TraceViewer], files: TraceFiles
+) -> None:
     """? shows the key list; escape closes it."""
     files.trace("t")
     app = make_app()

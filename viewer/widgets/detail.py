@@ -23,10 +23,10 @@ def _heading(title: str) -> Text:
 
 
 def _when(seconds: float | None, written: str | None) -> Text:
+    # UTC, as written: the same on every machine that opens the files.
     if seconds is None:
         return plain(written or "?")
-    local = datetime.fromtimestamp(seconds, timezone.utc).astimezone()
-    return Text(local.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
+    return Text(datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
 
 
 class RunDetail(VerticalScroll):
@@ -93,7 +93,7 @@ class RunDetail(VerticalScroll):
     def _timing(self, run: Run, now: float | None) -> Text:
         rows = [("start", _when(run.started_at, run.start_ts))]
         if run.end is not None:
-            rows.append(("end", plain(run.end_ts or "?")))
+            rows.append(("end", _when(run.ended_at, run.end_ts)))
         duration = format_duration(run.duration_ms(now)) or "?"
         rows.append(("duration", Text(duration + (" so far" if run.status == RUNNING else ""))))
         if run.first_chunk_ms is not None:

@@ -44,6 +44,8 @@ class RunTree(Tree[str]):
         super().__init__("traces", id=id)
         self.show_root = False
         self.guide_depth = 3
+        # Enter and clicks toggle in action_select_cursor, synchronously (see there).
+        self.auto_expand = False
         self.limit = limit
         self.now: Callable[[], float | None] = lambda: None
         self.runs: dict[str, Run] = {}
@@ -61,9 +63,9 @@ class RunTree(Tree[str]):
         return label if isinstance(label, Text) else Text(label)
 
     def render_label(self, node: RunNode, base_style: Style, style: Style) -> Text:
-        """Leaves get a blank where others have the expand arrow, so labels line up."""
+        """Top-level leaves get a blank where traces have the arrow, so labels line up."""
         label = super().render_label(node, base_style, style)
-        if not node.allow_expand:
+        if not node.allow_expand and node.parent is self.root:
             label = Text.assemble("  ", label)
         return label
 
@@ -242,6 +244,20 @@ class RunTree(Tree[str]):
         """Collapse every node."""
         for node in self.root.children:
             node.collapse_all()
+
+    def action_select_cursor(self) -> None:
+        # Tree's auto_expand toggles on the NodeSelected message, one message later:
+        # keys typed meanwhile (enter then down) would miss the new children.
+        node = self.cursor_node
+        if node is not None:
+            self._toggle_node(node)
+        super().action_select_cursor()
+
+    def _toggle_node(self, node: RunNode) -> None:
+        # Create the children before the node opens: populating on NodeExpanded
+        # comes a message later, and keys typed meanwhile would skip them.
+        self.populate(node)
+        super()._toggle_node(node)
 
     def _on_tree_node_expanded(self, event: Tree.NodeExpanded[str]) -> None:
         self.populate(event.node)

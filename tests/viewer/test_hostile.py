@@ -1,0 +1,69 @@
+"""Hostile strings from logs never reach the terminal raw, in --print or in the app."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import TraceFiles, wait_for
+
+from viewer.app import TraceViewer
+
+ROOT = Path(__file__).parent.parent.parent
+
+HOSTILE = (
+    "[bold]x[/b] [link=https://evil.example]click[/link] :smile: "
+    "\x1b[31mred\x1b[0m \x1b]52;c;aGVsbG8=\x07 \x1b]8;;https://e.example\x1b\\link\x1b]8;;\x1b\\ "
+    "\x9b31m \x1bc \u202eevil\u202c \u2066iso\u2069 nul\x00 del\x7f"
+)
+FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def write_hostile(files: TraceFiles) -> None:
+    files.start("h", name=HOSTILE, run_type=HOSTILE, inputs={HOSTILE: HOSTILE}, tags=[HOSTILE])
+    files.chunk("h", 0, HOSTILE)
+    files.start("h.1", "h", name=HOSTILE)
+    files.end(
+        "h.1", "error", trace="h", error={"type": HOSTILE, "message": HOSTILE, "traceback": HOSTILE}
+    )
+
+
+def test_print_escapes_controls_and_keeps_markup_literal(
+    files: TraceFiles, trace_dir: Path
+) -> None:
+    """No ESC, C1 control or bidi override from data in --print; markup shows as typed."""
+    write_hostile(files)
+    result = subprocess.run(
+        [sys.executable, "-m", "viewer", str(trace_dir), "--print"],
+        capture_output=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    out = result.stdout.decode()
+
+    assert 0 == result.returncode
+    assert None is FORBIDDEN.search(out.replace("\n", ""))
+    assert "[bold]x[/b] [link=https://evil.example]click[/link] :smile:" in out
+    assert "\\x1b]52;c;aGVsbG8=\\x07" in out
+    assert "\\u202eevil" in out
+
+
+async def test_app_shows_hostile_strings_literally_and_escaped(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """The rendered screen (tree, detail, status) has no raw escapes and literal markup."""
+    write_hostile(files)
+    app = make_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        await pilot.press("enter", "down", "r")
+        await pilot.pause(0.2)
+        screen = app.export_screenshot()
+
+    # export_screenshot() renders what the terminal would get, as SVG text.
+    text = screen.replace("&#160;", " ")
+    assert None is FORBIDDEN.search(text.replace("\n", ""))
+    assert "[bold]x[/b]" in text.replace("&#91;", "[").replace("&#93;", "]")
+    assert "\\x1b]52;c;aGVsbG8=\\x07" in text
