@@ -321,3 +321,24 @@ def test_configured_keys_and_patterns_apply_to_traces() -> None:
     run = traces.run("call_llm")
     assert REDACTED == run.inputs["prompt"]
     assert "[REDACTED] to hi" == run.outputs
+
+
+ENVELOPE = {
+    "event": "run.chunk",
+    "run_id": "0191c3b0-0000-7000-8000-000000000000",
+    "trace_id": "0191c3b0-0000-7000-8000-000000000000",
+    "v": 1,
+    "ts": "2024-01-01T00:00:00.000000Z",
+}
+
+
+def test_ordinary_events_of_our_shape_take_the_fast_path() -> None:
+    """A real event with nothing secret after its envelope is returned as the same bytes."""
+    line = orjson.dumps({**ENVELOPE, "seq": 0, "chunk": "ask-me anything"}) + b"\n"
+    assert line is Redactor()(None, "emit", line)
+
+
+def test_fields_before_the_timestamp_are_still_searched() -> None:
+    """Only our exact envelope is skipped: a field placed before ts is checked like any other."""
+    event = {"event": "run.chunk", "chunk": "key sk-" + "a" * 30, "ts": ENVELOPE["ts"]}
+    assert "key [REDACTED]" == redact(event)["chunk"]
