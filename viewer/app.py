@@ -28,7 +28,7 @@ from textual.worker import get_current_worker
 from jsontrace.reader import Batch, DirectoryReader
 from jsontrace.runs import ERROR, RUNNING, Run, RunStore
 
-from .messages import Loaded, LoadProgress, Notice
+from .messages import DataReady, Loaded, LoadProgress, Notice
 from .watch import RESCAN, DirectoryWatcher, Hints
 from .widgets import HelpScreen, RunDetail, RunTree, StatusBar
 
@@ -36,6 +36,8 @@ __all__ = ["TraceViewer"]
 
 #: How often the periodic safety-net rescan runs when no hint arrives.
 RESCAN_INTERVAL_S = 2.0
+#: The shortest time between two reads; hints arriving meanwhile are merged.
+MIN_READ_INTERVAL_S = 0.02
 
 
 class TraceViewer(App[None]):
@@ -66,7 +68,7 @@ class TraceViewer(App[None]):
         watch: bool = True,
         follow: bool = False,
         clock: Callable[[], float] | None = None,
-        flush_interval: float = 0.1,
+        flush_interval: float = 0.05,
         limit: int = 500,
     ) -> None:
         super().__init__()
@@ -87,6 +89,8 @@ class TraceViewer(App[None]):
         self.notice = ""
         self._limit = limit
         self._selected: str | None = None
+        self._last_flush = 0.0
+        self._flush_pending = False
         self._tree = RunTree(limit=limit, id="tree")
         self._tree.now = self.clock
         self._detail = RunDetail(id="detail")
@@ -106,7 +110,7 @@ class TraceViewer(App[None]):
         self._tree.focus()
         self._update_status()
         self._read_loop()
-        self.set_interval(self.flush_interval, self.flush)
+        self.set_interval(max(self.flush_interval, 0.25), self.flush)  # safety net
         self.set_interval(0.5, self._tick_live)
 
     def on_unmount(self) -> None:
@@ -141,27 +145,37 @@ class TraceViewer(App[None]):
                 names = self.hints.take(RESCAN_INTERVAL_S)
                 if worker.is_cancelled or self.hints.closed:
                     break
-                self._read(names)
+                if self._read(names):
+                    self.post_message(DataReady())
+                # Under a flood every write is a hint: pausing a moment lets one read
+                # take many lines (and leaves the GIL to the UI thread meanwhile).
+                time.sleep(MIN_READ_INTERVAL_S)
         finally:
             watcher.stop()
 
-    def _read(self, names: frozenset[str]) -> None:
+    def _read(self, names: frozenset[str]) -> bool:
+        """Read the hinted files (or everything); True if any line was read."""
+        read = False
         try:
             if names is RESCAN or not names:
-                self._ingest(self.reader.poll())
+                read = self._ingest(self.reader.poll())
             else:
                 for name in sorted(names):
-                    self._ingest(self.reader.read_file(name))
+                    read = self._ingest(self.reader.read_file(name)) or read
         except Exception as exc:  # a bug must not kill tailing silently
             self.post_message(Notice(f"reader error: {exc!r}"))
             time.sleep(0.5)
         for text in self.reader.take_notices():
             self.post_message(Notice(text))
+        return read
 
-    def _ingest(self, batches: Iterable[Batch]) -> None:
+    def _ingest(self, batches: Iterable[Batch]) -> bool:
+        read = False
         for batch in batches:
             with self.store_lock:
                 self.store.add_batch(batch)
+            read = True
+        return read
 
     # -- messages from the worker -------------------------------------------------
 
@@ -176,6 +190,15 @@ class TraceViewer(App[None]):
         self.rebuild()
         if self.follow:
             self._jump_to_newest()
+
+    def on_data_ready(self, message: DataReady) -> None:
+        # Flush now rather than at the next tick, but not more often than the tick.
+        wait = self._last_flush + self.flush_interval - time.monotonic()
+        if wait <= 0:
+            self.flush()
+        elif not self._flush_pending:
+            self._flush_pending = True
+            self.set_timer(wait, self.flush)
 
     def on_notice(self, message: Notice) -> None:
         self.notice = message.text
@@ -204,6 +227,8 @@ class TraceViewer(App[None]):
         """Apply what changed since the last tick: new traces, new labels, the detail pane."""
         if not self.loaded:
             return
+        self._last_flush = time.monotonic()
+        self._flush_pending = False
         tree = self._tree
         with self.store_lock:
             dirty = self.store.take_dirty()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-__all__ = ["LoadProgress", "Loaded", "Notice"]
+__all__ = ["DataReady", "LoadProgress", "Loaded", "Notice"]
 
 
 @dataclass
@@ -30,6 +30,14 @@ class Loaded(Message):
     """Everything that existed at start-up has been read; live tailing begins."""
 
     seconds: float
+
+
+@dataclass
+class DataReady(Message):
+    """New events were filed in the store: flush soon (merged while waiting in the queue)."""
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, DataReady)
 
 
 @dataclass

@@ -51,6 +51,7 @@ class RunTree(Tree[str]):
         self.runs: dict[str, Run] = {}
         self.nodes: dict[str, RunNode] = {}
         self._populated: set[str] = set()
+        self._fresh: set[str] = set()  # nodes created since the last refresh_runs()
         self._keys: list[Key] = []  # shown roots' sort keys, ascending (oldest first)
         self._root_keys: dict[str, Key] = {}
         self.hidden_older = 0
@@ -114,13 +115,9 @@ class RunTree(Tree[str]):
         return True
 
     def _drop_oldest(self) -> None:
-        key = self._keys[0]
-        for run_id, root_key in self._root_keys.items():
-            if root_key == key:
-                self.remove_run(run_id)
-                self.hidden_older += 1
-                self._update_more()
-                return
+        self.remove_run(self._keys[0][1])  # a root's key ends with its run id
+        self.hidden_older += 1
+        self._update_more()
 
     def remove_run(self, run_id: str) -> None:
         """Remove a run's node (and its subtree's) if it has one."""
@@ -155,6 +152,7 @@ class RunTree(Tree[str]):
         )
         self.nodes[run.run_id] = node
         self.runs[run.run_id] = run
+        self._fresh.add(run.run_id)
         return node
 
     def populate(self, node: RunNode) -> None:
@@ -169,18 +167,31 @@ class RunTree(Tree[str]):
 
     def refresh_runs(self, runs: Iterable[Run]) -> None:
         """New labels for changed runs that have nodes; new children under populated nodes."""
+        changed = False
         for run in runs:
             node = self.nodes.get(run.run_id)
             if node is None:
                 continue
-            node.set_label(self.label_for(run))
+            if run.run_id in self._fresh:  # made this tick: its label is current
+                continue
+            label = self.label_for(run)
+            if label != node.label:
+                # set_label() schedules one repaint callback per node; with hundreds of
+                # changed runs per tick, one refresh() below is far cheaper. The line
+                # cache is keyed on node._updates, so bumping it invalidates this line.
+                node._label = label
+                node._updates += 1
+                changed = True
             if run.children and not node.allow_expand:
                 node.allow_expand = True
-                node.refresh()
+                changed = True
             if run.run_id in self._populated and len(node.children) < len(run.children):
                 for child in run.sorted_children():
                     if child.run_id not in self.nodes:
                         self._add_run(node, child)
+        self._fresh.clear()
+        if changed:
+            self.refresh()
 
     def refresh_live(self) -> None:
         """Update the labels of running runs (their durations grow)."""
