@@ -90,6 +90,7 @@ class TraceViewer(App[None]):
         self._limit = limit
         self._selected: str | None = None
         self._last_flush = 0.0
+        self._followed: str | None = None  # the trace follow mode last opened
         self._flush_pending = False
         self._tree = RunTree(limit=limit, id="tree")
         self._tree.now = self.clock
@@ -235,6 +236,7 @@ class TraceViewer(App[None]):
             new_roots = self.store.take_new_roots()
             if not dirty and not new_roots:
                 return
+            tree.begin_update()
             was_at_top = tree.cursor_node is None or tree.cursor_node is tree.top_node
             roots = self.store.roots
             inserted = 0
@@ -325,13 +327,18 @@ class TraceViewer(App[None]):
 
     def _jump_to_newest(self) -> None:
         self.paused_new = 0
-        top = self._tree.top_node
+        tree = self._tree
+        top = tree.top_node
         if top is None:
             return
+        # Open the followed trace all the way down; fold the one followed before.
+        previous = tree.nodes.get(self._followed) if self._followed else None
+        if previous is not None and previous is not top:
+            previous.collapse()
+        self._followed = top.data
         with self.store_lock:
-            self._tree.populate(top)
-        top.expand()
-        self._tree.select(top)
+            tree.expand_subtree(top)
+        tree.select(top)
         self._tree.scroll_home(animate=False)
         self._update_status()
 

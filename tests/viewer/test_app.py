@@ -240,3 +240,32 @@ async def test_many_traces_are_capped_with_a_more_node(
 
         await pilot.press("m")
         assert "… 2 older traces (m: show more)" == labels(app)[-1]
+
+
+async def test_followed_trace_opens_and_its_children_keep_updating(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """Follow opens the newest trace down to its leaves; later events still relabel them."""
+    app = make_app(follow=True)
+    files.trace("old", children=0)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        files.start("new")
+        files.start("new.llm", "new", run_type="llm")
+        await wait_for(pilot, lambda: "new.llm" in names(app))
+        assert labels(app)[1].startswith("├─") or "● new.llm" in labels(app)[1]
+
+        files.end("new.llm", trace="new", duration_ms=42.0)
+        await wait_for(pilot, lambda: "✓ new.llm  llm  42 ms" in labels(app)[1])
+
+
+async def test_polling_observer_also_sees_appends(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """--poll uses watchdog's PollingObserver: appends still arrive."""
+    files.trace("a", children=0)
+    app = make_app(poll=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        files.trace("b", children=0)
+        await wait_for(pilot, lambda: names(app) == ["b", "a"])

@@ -165,6 +165,10 @@ class RunTree(Tree[str]):
             if child.run_id not in self.nodes:
                 self._add_run(node, child)
 
+    def begin_update(self) -> None:
+        """Start a tick: nodes made from now until :meth:`refresh_runs` have current labels."""
+        self._fresh.clear()
+
     def refresh_runs(self, runs: Iterable[Run]) -> None:
         """New labels for changed runs that have nodes; new children under populated nodes."""
         changed = False
@@ -243,7 +247,11 @@ class RunTree(Tree[str]):
 
     def expand_everything(self) -> None:
         """Expand every shown trace fully (creating nodes as needed)."""
-        stack = list(self.root.children)
+        self.expand_subtree(*self.root.children)
+
+    def expand_subtree(self, *nodes: RunNode) -> None:
+        """Expand these nodes and all their descendants (creating nodes as needed)."""
+        stack = list(nodes)
         while stack:
             node = stack.pop()
             if node.allow_expand and node.data:
