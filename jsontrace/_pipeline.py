@@ -59,12 +59,10 @@ def processors_for(config: Config) -> list[Processor]:
     """The processor chain for *config*; see :mod:`jsontrace.processors` for each step."""
     from .processors import Redactor, Renderer, stamp_time
 
-    chain: list[Processor] = [
-        stamp_time,
-        Renderer(max_chars=config.max_chars, max_items=config.max_items),
-    ]
+    chain: list[Processor] = [stamp_time]
     if config.redact:
         chain.append(Redactor(keys=config.redact_keys, patterns=config.redact_patterns))
+    chain.append(Renderer(max_chars=config.max_chars, max_items=config.max_items))
     return chain
 
 

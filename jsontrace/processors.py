@@ -3,15 +3,15 @@
 A processor is structlog's ``(logger, method_name, event_dict) -> event_dict``;
 the chain jsontrace builds (see ``_pipeline``) is::
 
-    stamp_time -> Renderer -> Redactor -> segment writer
+    stamp_time -> Redactor -> Renderer -> segment writer
 
 Each class does its set-up in ``__init__`` so that ``__call__`` does the
-least work per event. Measured costs per event on a 2-core machine (see
-``docs/performance.md``): ``stamp_time`` ~0.2 µs, ``Renderer`` ~0.3 µs for a
-small event (orjson), ``Redactor`` ~0.5-1 µs when the line holds nothing that
-looks secret (three short searches of the bytes after the envelope; a single
-case-insensitive regular expression over the whole line cost 13-20 µs); the
-careful slow paths run only for events that need them.
+least work per event. Rough costs per event on a 2-core machine (see
+``docs/performance.md``): ``stamp_time`` ~0.3 µs; ``Redactor`` ~0.3 µs for a
+chunk holding a short string, ~1 µs for a start event with small inputs (one
+orjson rendering and three short byte searches), when nothing looks secret;
+``Renderer`` ~0.3 µs for a small event. The careful slow paths run only for
+the events that need them.
 """
 
 from __future__ import annotations
@@ -138,37 +138,41 @@ _SECRET_PATTERNS = (
     r"(?:AKIA|ASIA)[0-9A-Z]{16}",  # AWS access key ids
     r"AIza[0-9A-Za-z\-_]{35}",  # Google API keys
 )
-# The pre-check over the rendered line. It must find at least everything the exact
-# checks find (a false alarm only costs the slow path), and cost well under a
-# microsecond: Python's re pays per attempted position, so each part is anchored on
-# bytes that are rare in ordinary events.
+# The pre-check over a rendered dict or list value. It must find at least everything
+# the exact checks find (a false alarm only costs the slow path), and cost well under
+# a microsecond: Python's re pays per attempted position, so each part is anchored on
+# bytes that are rare in ordinary values.
 #
-# Token shapes ending in "-" or "_", searched in the reversed, lower-cased line:
+# Token shapes ending in "-" or "_", searched in the reversed, lower-cased text:
 # anchored on the "-" or "_", then the letters before it.
 _REVERSED_SHAPES = (b"-ks", b"-[abposr]xox", b"_[pousr]hg", b"_tap_buhtig")
 # Shapes with a capital first letter, searched case-sensitively as the patterns are.
 _CAPITAL_SHAPES = re.compile(rb"A(?:[KS]IA|Iza)")
 # "bearer" alone: the whitespace after it may be JSON-escaped ("\\t") or not ASCII.
 _BEARER = b"bearer"
-# Our events start with these fields, which are never redacted; skipping them keeps
-# uuids (full of "-") out of the search. Anything else at the start: search it all.
-_ENVELOPE_PREFIX = re.compile(
-    rb'\{"event":"[a-z.]+","run_id":"[0-9a-f-]+","trace_id":"[0-9a-f-]+","v":[0-9]+,"ts":"[0-9TZ:.-]+"'
-)
+_SCALARS = (int, float, bool)
+# Limits for making a value plain data before scanning it: none that matter (the
+# Renderer truncates afterwards; redacting first means no secret is cut in two).
+_SCAN_CHARS = _SCAN_ITEMS = 1 << 62
 
 
 class Redactor:
     """Replace secrets by ``[REDACTED]`` and list the dotted paths of what was replaced.
 
-    It runs on the rendered bytes: one scan of the line for anything that
-    looks like a secret key or token decides, so that ordinary events cost a
-    single regular-expression search. Only a line with a hit is parsed,
-    walked (every key and string, whatever Python objects it came from) and
-    rendered again with a ``redacted`` field.
+    It runs on the event dict, before rendering, so that truncation can never
+    cut a secret in two and leave half of it readable. Per payload field:
 
-    Custom *patterns* cannot be checked on the JSON text reliably (escapes,
-    anchors, Unicode classes differ), so with any of them every event is
-    parsed and walked: a few microseconds more per event.
+    * a string (every streamed token) is searched once with the exact token
+      patterns;
+    * a dict or list (inputs, outputs, metadata) is rendered with orjson, which
+      also converts objects such as pydantic models, and the bytes are
+      pre-checked for anything that looks like a secret key or token; only on a
+      hit is it parsed back and walked, every key and string;
+    * numbers, booleans, None and empty containers cost nothing.
+
+    Custom *patterns* cannot be pre-checked on JSON text reliably (escapes,
+    anchors, Unicode classes differ), so with any of them every dict or list
+    is walked: a few microseconds more per event.
     """
 
     def __init__(self, *, keys: Iterable[str] = (), patterns: Iterable[str] = ()) -> None:
@@ -178,7 +182,7 @@ class Redactor:
         # Case-insensitive for the name, case-sensitive for the camelCase hump before it.
         self._key = re.compile(rf"(?:^|[_.\-]|(?<=[a-z0-9])(?=[A-Z]))(?ai:{alternatives})\Z")
         self._text = re.compile("|".join(f"(?:{p})" for p in (*_SECRET_PATTERNS, *extra_patterns)))
-        # In the reversed line a key reads ':"yek_ipa...': anchored on ':"', which only
+        # In the reversed text a key reads ':"yek_ipa...': anchored on ':"', which only
         # ends keys (inside strings a quote is escaped). The exact check is in _scrub.
         reversed_names = b"|".join(
             re.escape(orjson.dumps(name)[1:-1][::-1]).replace(b"_", b"[_-]?") for name in names
@@ -188,28 +192,52 @@ class Redactor:
         )
         self._always = bool(extra_patterns)
 
-    def _may_hold_secret(self, line: bytes) -> bool:
-        prefix = _ENVELOPE_PREFIX.match(line)
-        payload = line[prefix.end() :] if prefix is not None else line
-        lowered = payload.lower()
+    def _may_hold_secret(self, rendered: bytes) -> bool:
+        lowered = rendered.lower()
         return (
             self._reversed_gate.search(lowered[::-1]) is not None
             or _BEARER in lowered
-            or _CAPITAL_SHAPES.search(payload) is not None
+            or _CAPITAL_SHAPES.search(rendered) is not None
         )
 
-    def __call__(self, _logger: Any, _method: str, line: bytes) -> bytes:
-        if not self._always and not self._may_hold_secret(line):
-            return line
-        event = orjson.loads(line)
+    def __call__(self, _logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        found: list[tuple[str, Any]] | None = None
+        for key, value in event_dict.items():
+            if value is None or key in _ENVELOPE:
+                continue
+            kind = type(value)
+            if kind is str:
+                if self._text.search(value) is None:
+                    continue
+            elif kind in _SCALARS or not value:
+                continue
+            else:
+                value = self._suspect(value)
+                if value is None:
+                    continue
+            if found is None:
+                found = []
+            found.append((key, value))
+        if found is None:
+            return event_dict
         paths: list[str] = []
-        for key in list(event):
-            if key not in _ENVELOPE:
-                event[key] = self._scrub(event[key], key, paths)
-        if not paths:
-            return line
-        event[fmt.REDACTED] = paths
-        return orjson.dumps(event, option=_OPTIONS)
+        for key, value in found:
+            event_dict[key] = self._scrub(value, key, paths)
+        if paths:
+            event_dict[fmt.REDACTED] = paths
+        return event_dict
+
+    def _suspect(self, value: Any) -> Any:
+        """*value* as plain JSON data if it may hold a secret, else None."""
+        try:
+            rendered = orjson.dumps(value, default=default, option=orjson.OPT_NON_STR_KEYS)
+        except (TypeError, orjson.JSONEncodeError):
+            # A cycle, a huge int...: the careful walk makes it plain data first.
+            value = to_jsonable(value, max_chars=_SCAN_CHARS, max_items=_SCAN_ITEMS)
+            rendered = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+        if not self._always and not self._may_hold_secret(rendered):
+            return None
+        return orjson.loads(rendered)
 
     def _is_secret_key(self, key: str) -> bool:
         return self._key.search(key) is not None and _HARMLESS_KEYS.search(key) is None

@@ -159,7 +159,7 @@ def test_set_sink_returns_the_previous_one() -> None:
 
 
 def test_processor_chain_follows_the_configuration() -> None:
-    """The redactor is in the chain only while redaction is on."""
+    """The redactor is in the chain only while redaction is on, and runs before rendering."""
     from jsontrace.processors import Redactor
 
     jsontrace.configure(redact=False)
@@ -167,4 +167,5 @@ def test_processor_chain_follows_the_configuration() -> None:
         isinstance(p, Redactor) for p in _pipeline.processors_for(jsontrace._config.CONFIG)
     )
     jsontrace.configure(redact=True)
-    assert isinstance(_pipeline.processors_for(jsontrace._config.CONFIG)[-1], Redactor)
+    chain = _pipeline.processors_for(jsontrace._config.CONFIG)
+    assert ["stamp_time", "Redactor", "Renderer"] == [getattr(p, "__name__", type(p).__name__) for p in chain]

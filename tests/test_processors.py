@@ -19,9 +19,10 @@ Events = Callable[[], list[dict[str, Any]]]
 
 
 def redact(event: dict[str, Any], redactor: Redactor | None = None) -> dict[str, Any]:
-    line = orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)
-    result: dict[str, Any] = orjson.loads((redactor or Redactor())(None, "emit", line))
-    return result
+    """*event* after the redactor, as it would be written (rendered and parsed back)."""
+    result = (redactor or Redactor())(None, "emit", dict(event))
+    parsed: dict[str, Any] = orjson.loads(orjson.dumps(result, default=processors.default))
+    return parsed
 
 
 # -- stamp_time ----------------------------------------------------------------------------
@@ -242,9 +243,11 @@ def test_custom_keys_and_patterns_extend_the_defaults() -> None:
 
 
 def test_events_without_secrets_are_passed_through_untouched() -> None:
-    """The common case returns the very same bytes object, without parsing."""
-    line = b'{"event":"run.chunk","chunk":"hello world"}\n'
-    assert line is Redactor()(None, "emit", line)
+    """The common case returns the very same dict with the very same values, unparsed."""
+    inputs = {"prompt": "hello world", "max_tokens": 5}
+    event = {"event": "run.start", "inputs": inputs, "chunk": "hello world"}
+    assert event is Redactor()(None, "emit", event)
+    assert inputs is event["inputs"]
 
 
 # -- through the public API ------------------------------------------------------------------
@@ -333,12 +336,28 @@ ENVELOPE = {
 
 
 def test_ordinary_events_of_our_shape_take_the_fast_path() -> None:
-    """A real event with nothing secret after its envelope is returned as the same bytes."""
-    line = orjson.dumps({**ENVELOPE, "seq": 0, "chunk": "ask-me anything"}) + b"\n"
-    assert line is Redactor()(None, "emit", line)
+    """A real event with nothing secret is returned unchanged, with no redacted field."""
+    event = {**ENVELOPE, "seq": 0, "chunk": "ask-me anything"}
+    assert {**ENVELOPE, "seq": 0, "chunk": "ask-me anything"} == Redactor()(None, "emit", event)
 
 
 def test_fields_before_the_timestamp_are_still_searched() -> None:
     """Only our exact envelope is skipped: a field placed before ts is checked like any other."""
     event = {"event": "run.chunk", "chunk": "key sk-" + "a" * 30, "ts": ENVELOPE["ts"]}
     assert "key [REDACTED]" == redact(event)["chunk"]
+
+
+def test_truncation_never_leaves_part_of_a_secret(events: Events) -> None:
+    """Redaction runs before truncation: a token across the cut is redacted whole, not half kept."""
+    jsontrace.configure(max_chars=50)
+    secret = "sk-" + "a" * 40
+
+    @jsontrace.traceable
+    def stream() -> Any:
+        yield "x" * 40 + " " + secret
+
+    list(stream())
+    chunk = next(e for e in events() if e["event"] == "run.chunk")["chunk"]
+    assert "aaaa" not in chunk
+    assert chunk.startswith("x" * 40 + " [REDA")
+    assert chunk.endswith("chars]")
