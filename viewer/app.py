@@ -184,6 +184,7 @@ class TraceViewer(App[None]):
         bar = self.query_one("#progress", ProgressBar)
         bar.display = True
         bar.update(total=max(message.total, 1), progress=message.done)
+        self._update_status()
 
     def on_loaded(self, message: Loaded) -> None:
         self.query_one("#progress", ProgressBar).display = False
@@ -214,6 +215,13 @@ class TraceViewer(App[None]):
             self.store.take_new_roots()
             matching = [r for r in self.store.traces() if self._qualifies(r)]
             self._tree.show_roots(matching[: self._tree.limit], len(matching))
+            if not matching:
+                empty = (
+                    "No trace matches the filter (escape clears it)."
+                    if self._filtering
+                    else f"No traces yet in {self.directory}: waiting for *.jsonl files…"
+                )
+                self._tree.show_message(empty)
             selected = self.store.get(self._selected) if self._selected else None
             node = self._tree.nodes.get(self._selected) if self._selected else None
         if node is not None:

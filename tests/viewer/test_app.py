@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from conftest import TraceFiles, wait_for
@@ -269,3 +270,17 @@ async def test_polling_observer_also_sees_appends(
         await loaded(pilot)
         files.trace("b", children=0)
         await wait_for(pilot, lambda: names(app) == ["b", "a"])
+
+
+async def test_empty_directory_says_it_is_waiting_then_shows_the_first_trace(
+    trace_dir: Path, make_app: Callable[..., TraceViewer]
+) -> None:
+    """An empty directory is not an error: a note says so until a trace arrives."""
+    trace_dir.mkdir()
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        assert labels(app)[0].startswith("No traces yet in ")
+
+        TraceFiles(trace_dir).trace("first", children=0)
+        await wait_for(pilot, lambda: ["first"] == names(app))

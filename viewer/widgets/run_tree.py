@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from jsontrace.runs import RUNNING, Run, root_order
+from jsontrace.runs import RUNNING, Run, printable, root_order
 
 from .._text import run_label
 
@@ -56,6 +56,7 @@ class RunTree(Tree[str]):
         self._root_keys: dict[str, Key] = {}
         self.hidden_older = 0
         self._more_node: RunNode | None = None
+        self._note: RunNode | None = None
 
     # -- labels -----------------------------------------------------------------
 
@@ -89,6 +90,7 @@ class RunTree(Tree[str]):
         self._root_keys.clear()
         self._keys = []
         self._more_node = None
+        self._note = None
         for run in roots:
             key = root_order(run)
             self._add_run(self.root, run)
@@ -97,10 +99,17 @@ class RunTree(Tree[str]):
         self.hidden_older = max(0, total_matching - len(roots))
         self._update_more()
 
+    def show_message(self, text: str) -> None:
+        """A one-line note in place of traces (removed by the next :meth:`show_roots`)."""
+        self._note = self.root.add_leaf(Text(printable(text), style="italic dim"), "")
+
     def add_root(self, run: Run) -> bool:
         """Insert a new root in date order; False if it is older than everything shown."""
         if run.run_id in self._root_keys:
             return False
+        if self._note is not None:
+            self._note.remove()
+            self._note = None
         key = root_order(run)
         position = bisect_left(self._keys, key)
         if position == 0 and len(self._keys) >= self.limit:
