@@ -193,6 +193,7 @@ class DirectoryReader:
     def read_file(self, name: str | os.PathLike[str]) -> Iterator[Batch]:
         """Read one file (a name in the directory, or a path) from its last offset.
 
+        The reader's lock is held while the generator runs: consume it in one go.
         A file that shrank below the offset, or was replaced by another file of
         the same name, is read again from the start (and a notice says so).
         """

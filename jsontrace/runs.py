@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
+import orjson
+
 from . import format as fmt
 from .reader import Batch, DirectoryReader
 
@@ -430,8 +432,6 @@ class Run:
 
     def text(self) -> str:
         """Lower-cased name, inputs, outputs and error, for text search."""
-        import orjson
-
         parts = [self.name, self.run_type, self.error_summary]
         for value in (self.inputs, self.outputs):
             if isinstance(value, str):
@@ -453,8 +453,6 @@ def _start_order(run: Run) -> tuple[str, str]:
 
 
 def _events_of(data: bytes, needle: bytes, run_id: str) -> list[Any]:
-    import orjson
-
     found = []
     for line in data.split(b"\n"):
         if needle in line:

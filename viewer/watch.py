@@ -9,6 +9,7 @@ worker turns hints into reads and posts what it finds as messages.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -21,6 +22,11 @@ from watchdog.observers.polling import PollingObserver
 from jsontrace import format as fmt
 
 __all__ = ["RESCAN", "DirectoryWatcher", "Hints"]
+
+# Stopping the inotify observer while files are busy makes watchdog log an error
+# ("queue_events() called when the thread is inactive") that would land on the
+# terminal after the UI closes; it is harmless for us.
+logging.getLogger("watchdog.observers.inotify").setLevel(logging.CRITICAL)
 
 #: What :meth:`Hints.take` returns when the whole directory should be rescanned.
 RESCAN: frozenset[str] = frozenset()
