@@ -154,10 +154,14 @@ def _make_binder(
     has_var_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
     recorded = names[skip:] + keyword_only
     simple = not defaults and not keyword_only and var_args is None and not has_var_kwargs
+    simple_names = tuple(names[skip:])
+    count = len(names)
 
     def bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        if simple and not kwargs and len(args) == len(names):
-            return dict(zip(names[skip:], args[skip:], strict=True))
+        if simple and not kwargs and len(args) == count:
+            # The common call, all arguments positional: zip stops at the shorter side,
+            # and both have len(names) - skip items here.
+            return dict(zip(simple_names, args[skip:] if skip else args))  # noqa: B905
         if len(args) > len(names) and var_args is None:
             return {"args": list(args[skip:]), **kwargs}
         given = dict(zip(names, args, strict=False))  # fewer args than names is normal

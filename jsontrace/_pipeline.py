@@ -51,6 +51,34 @@ def _event_logger(sink: Sink, processors: list[Processor]) -> structlog.BoundLog
     return EventLogger(sink, processors, {})
 
 
+def _unrolled(logger: Any) -> Callable[[dict[str, Any]], None]:
+    """``logger.emit`` as one closure over its processors: no loop, no attribute lookups.
+
+    Equivalent to ``EventLogger.emit`` (tests check both give the same bytes);
+    it saves about half a microsecond per event, which is a third of our
+    budget above the raw write.
+    """
+    chain = list(logger._processors)
+    sink = logger._logger
+    write = sink.write
+    if len(chain) == 3:
+        first, second, third = chain
+
+        def emit3(event: dict[str, Any]) -> None:
+            write(third(sink, "emit", second(sink, "emit", first(sink, "emit", event))))
+
+        return emit3
+    if len(chain) == 2:
+        first, second = chain
+
+        def emit2(event: dict[str, Any]) -> None:
+            write(second(sink, "emit", first(sink, "emit", event)))
+
+        return emit2
+    emit: Callable[[dict[str, Any]], None] = logger.emit
+    return emit
+
+
 # Each step takes what the previous returned: a dict at first, then the rendered bytes.
 Processor = Callable[[Any, str, Any], Any]
 
@@ -90,6 +118,7 @@ def check_config(config: Config) -> None:
 _writer: SegmentWriter | None = None
 _sink_override: Sink | None = None
 _logger: Any = None  # built on the first event
+_emit: Callable[[dict[str, Any]], None] | None = None  # _logger.emit, unrolled
 _build_lock = threading.Lock()  # taken only while building, never per event
 
 
@@ -109,7 +138,7 @@ def rebuild() -> None:
     so reconfiguring other settings neither starts a new segment file nor loses
     track of the old ones that retention must delete.
     """
-    global _writer, _logger
+    global _writer, _logger, _emit
     with _build_lock:
         if _writer is not None:
             if _writer.directory == CONFIG.dir:
@@ -118,21 +147,22 @@ def rebuild() -> None:
                 _writer.close()
                 forget_writer(_writer)
                 _writer = None
-        _logger = None
+        _logger = _emit = None
 
 
-def _build() -> Any:
-    global _logger, _writer
+def _build() -> Callable[[dict[str, Any]], None]:
+    global _logger, _writer, _emit
     # Threads tracing their first events at once must share one writer: two would
     # open the same segment name and each delete the other's files on retention.
     with _build_lock:
-        if _logger is not None:
-            return _logger
+        if _emit is not None:
+            return _emit
         if _writer is None:
             _writer = _new_writer()
         sink: Sink = _sink_override if _sink_override is not None else _writer
         _logger = _event_logger(sink, processors_for(CONFIG))
-        return _logger
+        _emit = _unrolled(_logger)
+        return _emit
 
 
 def _new_writer() -> SegmentWriter:
@@ -155,7 +185,7 @@ def current_writer() -> SegmentWriter | None:
 def emit(event: dict[str, Any]) -> None:
     """Record one event. Never raises: tracing must not harm the traced code."""
     try:
-        (_logger or _build()).emit(event)
+        (_emit or _build())(event)
     except Exception as exc:
         if sys.is_finalizing():  # a generator ended by interpreter shutdown: nothing to tell
             return

@@ -42,13 +42,13 @@ __all__ = [
     "START",
     "STATUS",
     "STATUSES",
-    "Status",
     "TAGS",
     "TRACE_ID",
     "TRACE_WARNINGS",
     "TRUNCATION_MARK",
     "TS",
     "VERSION",
+    "Status",
 ]
 
 FORMAT_VERSION: Final = 1

@@ -151,6 +151,12 @@ _CAPITAL_SHAPES = re.compile(rb"A(?:[KS]IA|Iza)")
 # "bearer" alone: the whitespace after it may be JSON-escaped ("\\t") or not ASCII.
 _BEARER = b"bearer"
 _SCALARS = (int, float, bool)
+# Fields the redactor never scans: ours, or names rather than data.
+_NOT_SCANNED = _ENVELOPE | {fmt.NAME, fmt.RUN_TYPE}
+# Key verdicts are cached (parameter names repeat on every call); cleared when large.
+_KEY_CACHE_SIZE = 4096
+# A dict with at most this many plain entries is checked directly, key by key.
+_DIRECT_ITEMS = 32
 # Limits for making a value plain data before scanning it: none that matter (the
 # Renderer truncates afterwards; redacting first means no secret is cut in two).
 _SCAN_CHARS = _SCAN_ITEMS = 1 << 62
@@ -191,6 +197,7 @@ class Redactor:
             b':"(?:' + reversed_names + b")|" + b"|".join(_REVERSED_SHAPES)
         )
         self._always = bool(extra_patterns)
+        self._key_cache: dict[str, bool] = {}
 
     def _may_hold_secret(self, rendered: bytes) -> bool:
         lowered = rendered.lower()
@@ -203,7 +210,7 @@ class Redactor:
     def __call__(self, _logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
         found: list[tuple[str, Any]] | None = None
         for key, value in event_dict.items():
-            if value is None or key in _ENVELOPE:
+            if value is None or key in _NOT_SCANNED:
                 continue
             kind = type(value)
             if kind is str:
@@ -229,6 +236,10 @@ class Redactor:
 
     def _suspect(self, value: Any) -> Any:
         """*value* as plain JSON data if it may hold a secret, else None."""
+        if type(value) is dict and len(value) <= _DIRECT_ITEMS and not self._always:
+            verdict = self._check_flat(value)
+            if verdict is not None:
+                return value if verdict else None
         try:
             rendered = orjson.dumps(value, default=default, option=orjson.OPT_NON_STR_KEYS)
         except (TypeError, orjson.JSONEncodeError):
@@ -239,8 +250,35 @@ class Redactor:
             return None
         return orjson.loads(rendered)
 
+    def _check_flat(self, value: dict[Any, Any]) -> bool | None:
+        """For a dict of plain values (inputs, metadata): whether it holds a secret.
+
+        None when an entry is not plain (a nested container, an object): the
+        caller then renders and pre-checks the whole value instead.
+        """
+        for key, item in value.items():
+            if type(key) is not str:
+                return None
+            kind = type(item)
+            if item is None or kind in _SCALARS:
+                # The same rule as _scrub: anything but None or "" under a secret key.
+                if item is not None and self._is_secret_key(key):
+                    return True
+                continue
+            if kind is not str:
+                return None
+            if (item and self._is_secret_key(key)) or self._text.search(item) is not None:
+                return True
+        return False
+
     def _is_secret_key(self, key: str) -> bool:
-        return self._key.search(key) is not None and _HARMLESS_KEYS.search(key) is None
+        verdict = self._key_cache.get(key)
+        if verdict is None:
+            verdict = self._key.search(key) is not None and _HARMLESS_KEYS.search(key) is None
+            if len(self._key_cache) >= _KEY_CACHE_SIZE:
+                self._key_cache.clear()
+            self._key_cache[key] = verdict
+        return verdict
 
     def _scrub(self, value: Any, path: str, paths: list[str]) -> Any:
         if isinstance(value, str):

@@ -689,9 +689,10 @@ def test_langsmith_extra_sets_metadata_and_is_not_passed_on() -> None:
         yield x
 
     with capture_traces() as traces:
-        assert f(
-            1, langsmith_extra={"name": "custom", "tags": ["extra"], "metadata": {"user": "u"}}
-        ) == 1
+        assert (
+            f(1, langsmith_extra={"name": "custom", "tags": ["extra"], "metadata": {"user": "u"}})
+            == 1
+        )
         assert list(g(2, langsmith_extra={"metadata": {"k": "v"}})) == [2]
     first = traces.run("custom")
     assert first.start["tags"] == ["base", "extra"]

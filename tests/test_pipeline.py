@@ -168,4 +168,29 @@ def test_processor_chain_follows_the_configuration() -> None:
     )
     jsontrace.configure(redact=True)
     chain = _pipeline.processors_for(jsontrace._config.CONFIG)
-    assert ["stamp_time", "Redactor", "Renderer"] == [getattr(p, "__name__", type(p).__name__) for p in chain]
+    assert ["stamp_time", "Redactor", "Renderer"] == [
+        getattr(p, "__name__", type(p).__name__) for p in chain
+    ]
+
+
+def test_unrolled_emit_writes_what_the_structlog_logger_writes() -> None:
+    """The unrolled chain writes the same bytes as running the structlog logger's chain in a loop."""
+    from jsontrace.testing import CapturedTraces
+
+    for redact in (True, False):
+        jsontrace.configure(redact=redact)
+        looped, unrolled = CapturedTraces(), CapturedTraces()
+        chain = _pipeline.processors_for(jsontrace._config.CONFIG)
+        event = {
+            "event": "run.chunk",
+            "run_id": "r",
+            "trace_id": "r",
+            "v": 1,
+            "ts": 1_700_000_000_000_000_000,
+            "seq": 0,
+            "chunk": "Bearer abcdefghijk",
+        }
+        _pipeline._event_logger(looped, chain).emit(dict(event))
+        _pipeline._unrolled(_pipeline._event_logger(unrolled, chain))(dict(event))
+        assert looped.events == unrolled.events
+        assert 1 == len(unrolled.events)

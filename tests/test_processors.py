@@ -361,3 +361,22 @@ def test_truncation_never_leaves_part_of_a_secret(events: Events) -> None:
     assert "aaaa" not in chunk
     assert chunk.startswith("x" * 40 + " [REDA")
     assert chunk.endswith("chars]")
+
+
+def test_flat_and_nested_dicts_are_judged_alike() -> None:
+    """A secret key is redacted the same whether its dict is flat (checked directly) or nested."""
+    for value in (12345, 1.5, True, "hunter2"):
+        flat = redact({"event": "run.start", "inputs": {"token": value, "n": 1}})
+        nested = redact({"event": "run.start", "inputs": {"outer": {"token": value}, "n": [1]}})
+        assert REDACTED == flat["inputs"]["token"] == nested["inputs"]["outer"]["token"]
+        assert ["inputs.token"] == flat["redacted"]
+
+
+def test_key_verdicts_are_cached_but_stay_correct() -> None:
+    """Repeated keys are judged once; the verdict does not leak between different keys."""
+    redactor = Redactor()
+    for _ in range(3):
+        assert {"password": REDACTED, "prompt": "hi"} == redact(
+            {"event": "run.start", "inputs": {"password": "p", "prompt": "hi"}}, redactor
+        )["inputs"]
+    assert {"password": True, "prompt": False} == redactor._key_cache
