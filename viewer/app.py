@@ -112,7 +112,7 @@ class TraceViewer(App[None]):
         self._update_status()
         self._read_loop()
         self.set_interval(max(self.flush_interval, 0.25), self.flush)  # safety net
-        self.set_interval(0.5, self._tick_live)
+        self.set_interval(0.2, self._tick_live)  # live durations of running runs
 
     def on_unmount(self) -> None:
         self.hints.close()
