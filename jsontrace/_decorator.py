@@ -22,9 +22,8 @@ from typing import Any, TypeVar, overload
 
 from ._config import CONFIG
 from ._context import current_run
-from ._errors import report_once
+from ._errors import report_once, safe_repr
 from ._run import Hooks, Run
-from ._serialize import safe_repr
 
 __all__ = ["traceable"]
 

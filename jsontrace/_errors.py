@@ -14,7 +14,14 @@ import os
 import threading
 import warnings
 
-__all__ = ["JsonTraceWarning", "forget_report", "forget_reports", "report_once"]
+__all__ = [
+    "JsonTraceWarning",
+    "forget_report",
+    "forget_reports",
+    "hostname",
+    "report_once",
+    "safe_repr",
+]
 
 
 class JsonTraceWarning(UserWarning):
@@ -57,3 +64,21 @@ def forget_reports() -> None:
     """Forget every report (for tests)."""
     with _lock:
         _reported.clear()
+
+
+def safe_repr(value: object) -> str:
+    """``repr(value)``, or a description of the value when its ``__repr__`` raises."""
+    try:
+        return repr(value)
+    except Exception:
+        return f"<{type(value).__qualname__} object (repr failed)>"
+
+
+def hostname() -> str:
+    """This machine's name, without importing socket (a few ms of import time)."""
+    uname = getattr(os, "uname", None)
+    if uname is not None:
+        return str(uname().nodename)
+    import socket
+
+    return socket.gethostname()

@@ -8,7 +8,6 @@ traced code never sees an exception that is not its own.
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -16,14 +15,13 @@ from typing import Any
 
 from . import format as fmt
 from ._context import current_run
-from ._errors import report_once
+from ._errors import hostname, report_once, safe_repr
 from ._ids import uuid7
 from ._pipeline import emit
-from ._serialize import describe_error, safe_repr
 
 __all__ = ["Hooks", "Run"]
 
-_HOST = socket.gethostname()
+_HOST = hostname()
 _pid = os.getpid()
 
 
@@ -262,7 +260,7 @@ class Run:
             fmt.TS: time.time_ns(),
             fmt.STATUS: status,
             fmt.OUTPUTS: recorded,
-            fmt.ERROR: describe_error(exc)
+            fmt.ERROR: _describe_error(exc)
             if exc is not None and status == fmt.ERROR_STATUS
             else None,
             fmt.CHUNK_COUNT: self._seq,
@@ -303,3 +301,10 @@ class Run:
             self._warnings = []
         if message not in self._warnings:
             self._warnings.append(message)
+
+
+def _describe_error(exc: BaseException) -> dict[str, str]:
+    # _serialize (traceback, uuid, decimal...) is imported on the first error only.
+    from ._serialize import describe_error
+
+    return describe_error(exc)

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from ._errors import safe_repr
 from .format import TRUNCATION_MARK
 
 __all__ = ["MAX_DEPTH", "default", "describe_error", "safe_repr", "to_jsonable", "truncate_str"]
@@ -31,14 +32,6 @@ __all__ = ["MAX_DEPTH", "default", "describe_error", "safe_repr", "to_jsonable",
 #: Below orjson's own recursion limit (254), so the careful walk always succeeds.
 MAX_DEPTH = 128
 _INT_LIMIT = 2**63
-
-
-def safe_repr(value: object) -> str:
-    """``repr(value)``, or a description of the value when its ``__repr__`` raises."""
-    try:
-        return repr(value)
-    except Exception:  # user objects can raise anything from __repr__
-        return f"<{type(value).__qualname__} object (repr failed)>"
 
 
 def _safe_str(value: object) -> str:

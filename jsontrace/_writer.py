@@ -24,18 +24,17 @@ import contextlib
 import errno
 import os
 import re
-import socket
 import threading
 import time
 import weakref
 from pathlib import Path
 
 from . import format as fmt
-from ._errors import forget_report, report_once
+from ._errors import forget_report, hostname, report_once
 
 __all__ = ["SegmentWriter", "forget_writer", "segment_name"]
 
-_HOST = re.sub(r"[^A-Za-z0-9.]+", "_", socket.gethostname()) or "host"
+_HOST = re.sub(r"[^A-Za-z0-9.]+", "_", hostname()) or "host"
 # Checking that the open file still has a name costs an fstat; once a second is plenty.
 _CHECK_EVERY_S = 1.0
 # After a failure, events are dropped without trying for this long: a full disk must
