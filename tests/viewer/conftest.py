@@ -95,7 +95,7 @@ def make_app(trace_dir: Path) -> Callable[..., TraceViewer]:
     return make
 
 
-async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 15.0) -> None:
     """Pause the pilot until *condition* holds (bounded: fails after *timeout* s)."""
     import time
 
