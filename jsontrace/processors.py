@@ -62,12 +62,13 @@ def stamp_time(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[s
     text for the whole second is cached because strftime is the slow part.
     """
     global _second_cache
-    second, rest = divmod(event_dict[fmt.TS], 1_000_000_000)
+    second, rest = divmod(event_dict["ts"], 1_000_000_000)
     cached = _second_cache
     if cached[0] != second:
         cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
         _second_cache = cached
-    event_dict[fmt.TS] = f"{cached[1]}.{rest // 1000:06d}Z"
+    # %-formatting is measurably cheaper than an f-string with a format spec here.
+    event_dict["ts"] = "%s.%06dZ" % (cached[1], rest // 1000)  # noqa: UP031
     return event_dict
 
 
@@ -151,6 +152,10 @@ _CAPITAL_SHAPES = re.compile(rb"A(?:[KS]IA|Iza)")
 # "bearer" alone: the whitespace after it may be JSON-escaped ("\\t") or not ASCII.
 _BEARER = b"bearer"
 _SCALARS = (int, float, bool)
+# The keys of a run.chunk event exactly as the library writes it.
+_CHUNK_SHAPE = frozenset(
+    {fmt.EVENT, fmt.RUN_ID, fmt.TRACE_ID, fmt.VERSION, fmt.TS, fmt.CHUNK_SEQ, fmt.CHUNK_VALUE}
+)
 # Fields the redactor never scans: ours, or names rather than data.
 _NOT_SCANNED = _ENVELOPE | {fmt.NAME, fmt.RUN_TYPE}
 # Key verdicts are cached (parameter names repeat on every call); cleared when large.
@@ -208,6 +213,14 @@ class Redactor:
         )
 
     def __call__(self, _logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        if event_dict.keys() == _CHUNK_SHAPE:
+            # The hottest event: one payload field, usually a short string token.
+            chunk = event_dict[fmt.CHUNK_VALUE]
+            if type(chunk) is str:
+                if self._text.search(chunk) is None:
+                    return event_dict
+            elif chunk is None or type(chunk) in _SCALARS:
+                return event_dict
         found: list[tuple[str, Any]] | None = None
         for key, value in event_dict.items():
             if value is None or key in _NOT_SCANNED:

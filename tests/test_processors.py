@@ -380,3 +380,11 @@ def test_key_verdicts_are_cached_but_stay_correct() -> None:
             {"event": "run.start", "inputs": {"password": "p", "prompt": "hi"}}, redactor
         )["inputs"]
     assert {"password": True, "prompt": False} == redactor._key_cache
+
+
+def test_chunk_events_of_the_written_shape_are_still_scrubbed() -> None:
+    """The fast path for run.chunk events still redacts tokens in strings and secrets in dicts."""
+    shaped = {**ENVELOPE, "seq": 0}
+    assert "[REDACTED]" == redact({**shaped, "chunk": "sk-" + "a" * 30})["chunk"]
+    assert {"api_key": REDACTED} == redact({**shaped, "chunk": {"api_key": "x"}})["chunk"]
+    assert 7 == redact({**shaped, "chunk": 7})["chunk"]
