@@ -51,7 +51,9 @@ def test_sigkill_mid_stream_leaves_whole_lines_and_an_interrupted_run(tmp_path: 
     script.write_text(STREAMER)
     process = subprocess.Popen([sys.executable, str(script), str(directory)])
     deadline = time.monotonic() + 30
-    while (not directory.exists() or _chunks_on_disk(directory) < 50) and time.monotonic() < deadline:
+    while (
+        not directory.exists() or _chunks_on_disk(directory) < 50
+    ) and time.monotonic() < deadline:
         time.sleep(0.01)
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=10)

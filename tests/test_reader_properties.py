@@ -15,14 +15,22 @@ from jsontrace.reader import DirectoryReader
 from jsontrace.runs import RunStore
 
 _json_value = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False)
+    | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
     max_leaves=10,
 )
 _good_line = _json_value.map(lambda value: orjson.dumps(value) + b"\n")
 _bad_line = st.one_of(
     st.binary(max_size=40).filter(lambda b: b"\n" not in b).map(lambda b: b + b"\n"),
-    _good_line.map(lambda line: line[: max(1, len(line) // 2)].replace(b"\n", b"") + b"\n"),  # truncated JSON
+    _good_line.map(
+        lambda line: line[: max(1, len(line) // 2)].replace(b"\n", b"") + b"\n"
+    ),  # truncated JSON
     st.just(b"\xff\xfe invalid utf-8 \x80\n"),
     st.just(b"[" * 300 + b"]" * 300 + b"\n"),  # nested past orjson's limit
     st.just(b'{"event": "run.start", "run_id": ' + b"9" * 5000 + b"}\n"),  # huge number
