@@ -251,8 +251,10 @@ class _EndGuard:
 def _drive(gen: Generator[Any, Any, Any], run: Run, guard: _EndGuard) -> Generator[Any, Any, Any]:
     step: Callable[[Any], Any] = gen.send
     value: Any = None
+    # Bound once: these run for every chunk.
+    set_run, reset_run, record = current_run.set, current_run.reset, run.chunk
     while True:
-        token = current_run.set(run)
+        token = set_run(run)
         try:
             item = step(value)
         except StopIteration as stop:
@@ -262,8 +264,8 @@ def _drive(gen: Generator[Any, Any, Any], run: Run, guard: _EndGuard) -> Generat
             run.fail(exc)
             raise
         finally:
-            current_run.reset(token)
-        run.chunk(item)
+            reset_run(token)
+        record(item)
         try:
             value = yield item
             step = gen.send
@@ -287,8 +289,9 @@ async def _adrive(
 ) -> AsyncGenerator[Any, Any]:
     step: Callable[[Any], Any] = agen.asend
     value: Any = None
+    set_run, reset_run, record = current_run.set, current_run.reset, run.chunk
     while True:
-        token = current_run.set(run)
+        token = set_run(run)
         try:
             item = await step(value)
         except StopAsyncIteration:
@@ -298,8 +301,8 @@ async def _adrive(
             run.fail(exc)
             raise
         finally:
-            current_run.reset(token)
-        run.chunk(item)
+            reset_run(token)
+        record(item)
         try:
             value = yield item
             step = agen.asend
