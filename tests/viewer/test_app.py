@@ -284,3 +284,55 @@ async def test_empty_directory_says_it_is_waiting_then_shows_the_first_trace(
 
         TraceFiles(trace_dir).trace("first", children=0)
         await wait_for(pilot, lambda: ["first"] == names(app))
+
+
+def _event(kind: str, run_id: str, parent: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A minimal event for feeding the store directly (no file, no reader)."""
+    event: dict[str, Any] = {"event": kind, "run_id": run_id, "v": 1, "trace_id": run_id}
+    event["ts"] = f"2026-11-24T07:00:{extra.pop('second', 0):02d}.000000Z"
+    if kind == "run.start":
+        event.update(parent_run_id=parent, name=run_id, run_type="chain", inputs={})
+        if parent is not None:
+            event["trace_id"] = parent.split(".")[0]
+    if kind == "run.end":
+        event.update(status="ok", outputs=None, error=None, duration_ms=42.0)
+    event.update(extra)
+    return event
+
+
+async def test_follow_opens_runs_whose_first_child_arrives_after_the_jump(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """A followed trace (or a run in it) that gets its first child in a later tick opens too.
+
+    The reader may read a parent's start and its child's start in different batches,
+    with a flush (and the follow jump) in between: the child must still show up.
+    """
+    files.trace("old", children=0)
+    app = make_app(follow=True, watch=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+
+        def feed(*events: dict[str, Any]) -> None:
+            with app.store_lock:
+                app.store.add_events(events)
+            app.flush()
+
+        feed(_event("run.start", "new", second=1))
+        assert ["new", "old"] == names(app)
+        feed(_event("run.start", "new.chain", "new", second=2))
+        assert ["new", "new.chain", "old"] == names(app)
+        feed(_event("run.start", "new.chain.llm", "new.chain", second=3))
+        assert ["new", "new.chain", "new.chain.llm", "old"] == names(app)
+        feed(_event("run.end", "new.chain.llm", second=4))
+        assert "✓ new.chain.llm  chain  42 ms" in labels(app)[2]
+        # The cursor stayed on the followed trace throughout.
+        assert "new" == app.query_one(RunTree).cursor_node.data  # type: ignore[union-attr]
+
+        # What you fold stays folded: a later child does not open it again.
+        await pilot.press("h")
+        assert ["new", "old"] == names(app)
+        feed(_event("run.start", "new.other", "new", second=5))
+        assert ["new", "old"] == names(app)
+        await pilot.press("l")
+        assert ["new", "new.chain", "new.chain.llm", "new.other", "old"] == names(app)

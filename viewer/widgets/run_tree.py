@@ -51,6 +51,9 @@ class RunTree(Tree[str]):
         self.runs: dict[str, Run] = {}
         self.nodes: dict[str, RunNode] = {}
         self._populated: set[str] = set()
+        # Runs that expand_subtree() opened: when they get (more) children, those open
+        # too, so a trace opened by follow or expand-all stays open down to its leaves.
+        self._opened: set[str] = set()
         self._fresh: set[str] = set()  # nodes created since the last refresh_runs()
         self._keys: list[Key] = []  # shown roots' sort keys, ascending (oldest first)
         self._root_keys: dict[str, Key] = {}
@@ -87,6 +90,7 @@ class RunTree(Tree[str]):
         self.nodes.clear()
         self.runs.clear()
         self._populated.clear()
+        self._opened.clear()
         self._root_keys.clear()
         self._keys = []
         self._more_node = None
@@ -139,6 +143,7 @@ class RunTree(Tree[str]):
         for run in self.runs[run_id].walk():
             self.nodes.pop(run.run_id, None)
             self._populated.discard(run.run_id)
+            self._opened.discard(run.run_id)
         node.remove()
 
     def root_key_changed(self, run: Run) -> bool:
@@ -179,8 +184,14 @@ class RunTree(Tree[str]):
         self._fresh.clear()
 
     def refresh_runs(self, runs: Iterable[Run]) -> None:
-        """New labels for changed runs that have nodes; new children under populated nodes."""
+        """New labels for changed runs that have nodes; new children under populated nodes.
+
+        Under a run that :meth:`expand_subtree` opened (and that is still expanded),
+        new children are opened too, as is the run itself when its first child arrives:
+        a child read a tick after its parent's start is shown like one read with it.
+        """
         changed = False
+        opening: list[RunNode] = []
         for run in runs:
             node = self.nodes.get(run.run_id)
             if node is None:
@@ -195,13 +206,20 @@ class RunTree(Tree[str]):
                 node._label = label
                 node._updates += 1
                 changed = True
+            opened = run.run_id in self._opened
             if run.children and not node.allow_expand:
                 node.allow_expand = True
                 changed = True
+                if opened:
+                    opening.append(node)  # opened while childless: open it now
             if run.run_id in self._populated and len(node.children) < len(run.children):
                 for child in run.sorted_children():
                     if child.run_id not in self.nodes:
-                        self._add_run(node, child)
+                        child_node = self._add_run(node, child)
+                        if opened and node.is_expanded:
+                            opening.append(child_node)
+        if opening:
+            self.expand_subtree(*opening)
         self._fresh.clear()
         if changed:
             self.refresh()
@@ -259,17 +277,24 @@ class RunTree(Tree[str]):
         self.expand_subtree(*self.root.children)
 
     def expand_subtree(self, *nodes: RunNode) -> None:
-        """Expand these nodes and all their descendants (creating nodes as needed)."""
+        """Expand these nodes and all their descendants (creating nodes as needed).
+
+        They stay open as they grow: see :meth:`refresh_runs`.
+        """
         stack = list(nodes)
         while stack:
             node = stack.pop()
-            if node.allow_expand and node.data:
+            if not node.data:
+                continue
+            self._opened.add(node.data)
+            if node.allow_expand:
                 self.populate(node)
                 node.expand()
                 stack.extend(node.children)
 
     def collapse_everything(self) -> None:
-        """Collapse every node."""
+        """Collapse every node (and stop opening new children of opened ones)."""
+        self._opened.clear()
         for node in self.root.children:
             node.collapse_all()
 
