@@ -86,6 +86,7 @@ class TraceViewer(App[None]):
         self.paused_new = 0  # new traces since follow paused
         self.errors_only = False
         self.search_text = ""
+        self.searching = False  # a search worker is running
         self.notice = ""
         self._limit = limit
         self._selected: str | None = None
@@ -209,11 +210,57 @@ class TraceViewer(App[None]):
     # -- updating the screen --------------------------------------------------------
 
     def rebuild(self) -> None:
-        """Rebuild the tree from scratch (after loading, or when the filter changes)."""
+        """Rebuild the tree from scratch (after loading, or when the filter changes).
+
+        A text search reads every run's inputs and outputs (about a second for
+        100,000 runs), so it runs in a worker and the tree is replaced when it
+        is done; without one the matching is cheap and happens here.
+        """
+        if self.search_text:
+            self.searching = True
+            self._update_status()
+            self._search(self.search_text, self.errors_only)
+            return
+        self.searching = False
         with self.store_lock:
             self.store.take_dirty()
             self.store.take_new_roots()
             matching = [r for r in self.store.traces() if self._qualifies(r)]
+        self._show_matching(matching)
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def _search(self, text: str, errors_only: bool) -> None:
+        """Find the traces matching a search, a root at a time so the reader keeps going."""
+        worker = get_current_worker()
+        with self.store_lock:
+            self.store.take_dirty()
+            self.store.take_new_roots()
+            traces = list(self.store.traces())
+        matching = []
+        for root in traces:
+            if worker.is_cancelled:
+                return
+            with self.store_lock:
+                if self._qualifies(root):
+                    matching.append(root)
+        if not worker.is_cancelled:
+            self.call_from_thread(self._search_done, matching, text, errors_only, traces)
+
+    def _search_done(
+        self, matching: list[Run], text: str, errors_only: bool, searched: list[Run]
+    ) -> None:
+        if (text, errors_only) != (self.search_text, self.errors_only):
+            return  # the filter changed while searching; its own search follows
+        self.searching = False
+        # Traces that arrived during the search were filed by flush() against the
+        # old tree; check them too, newest first like the rest.
+        seen = {run.run_id for run in searched}
+        with self.store_lock:
+            late = [r for r in self.store.traces() if r.run_id not in seen and self._qualifies(r)]
+        self._show_matching(late + matching)
+
+    def _show_matching(self, matching: list[Run]) -> None:
+        with self.store_lock:
             self._tree.show_roots(matching[: self._tree.limit], len(matching))
             if not matching:
                 empty = (
@@ -290,6 +337,8 @@ class TraceViewer(App[None]):
         else:
             follow = ""
         filters = [f"/{self.search_text}"] if self.search_text else []
+        if self.searching:
+            filters.append("searching…")
         if self.errors_only:
             filters.append("errors only")
         reader = self.reader

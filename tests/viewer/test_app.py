@@ -180,10 +180,30 @@ async def test_search_matches_names_inputs_and_outputs(
         await pilot.press("slash")
         assert app.query_one("#search", Input).has_focus
         await pilot.press(*"needle", "enter")
-        assert ["gamma"] == names(app)
+        await wait_for(pilot, lambda: ["gamma"] == names(app))  # the search runs in a worker
+        assert not app.searching
 
         await pilot.press("slash", *"ctrl+a", "escape")
         assert ["gamma", "beta", "alpha"] == names(app)
+
+
+async def test_search_keeps_the_screen_responsive_and_sees_late_traces(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """A search runs in a worker: the status says so meanwhile, and traces arriving during it still match."""
+    files.trace("alpha")
+    files.start("gamma", inputs={"prompt": "NEEDLE one"})
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        app.search_text = "needle"
+        with app.store_lock:  # hold the store: the worker cannot finish yet
+            app.rebuild()
+            assert app.searching
+            assert "searching…" in app._status.plain
+        files.start("delta", inputs={"prompt": "another needle"})
+        await wait_for(pilot, lambda: not app.searching and "delta" in names(app))
+        assert ["delta", "gamma"] == names(app)
 
 
 async def test_help_screen_opens_and_closes(

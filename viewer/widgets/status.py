@@ -41,4 +41,5 @@ class StatusBar(Static):
             text.append(printable(filter_text), style="magenta")
         if notice:
             text.append(f"  · {printable(notice)}", style="yellow")
+        self.plain = text.plain  # what the line says, for tests and --print-like checks
         self.update(text)
