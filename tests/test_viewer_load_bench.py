@@ -1,0 +1,40 @@
+"""benchmarks/viewer_load.py keeps working: at tiny sizes it runs end to end and prints its table.
+
+Speed is never asserted (shared machines are noisy): only that every row is there.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_viewer_load_quick_prints_every_row() -> None:
+    """viewer_load.py --quick generates, measures parse, model, viewer and live, and prints each row."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "viewer_load.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+    )
+    assert 0 == done.returncode, done.stderr
+    out = done.stdout
+    for row in (
+        "| events / runs / traces",
+        "| files / size",
+        "| bare orjson parse, time",
+        "| bare orjson parse, peak RSS",
+        "| run model ingest, time",
+        "| run model ingest, peak RSS",
+        "| viewer ready, headless, time",
+        "| viewer ready, headless, peak RSS",
+        "| live write -> model, p50/p95/max",
+        "| live write -> screen, p50/p95/max",
+    ):
+        assert row in out, out
+    assert "2,040 / 204 / 34" in out, out  # 34 traces of 60 events and 6 runs each
+    assert "no traces seen" not in out, out
