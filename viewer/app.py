@@ -271,12 +271,15 @@ class TraceViewer(App[None]):
                 self._tree.show_message(empty)
             selected = self.store.get(self._selected) if self._selected else None
             node = self._tree.nodes.get(self._selected) if self._selected else None
-        if node is not None:
-            self._tree.select(node)
-        elif self._tree.top_node is not None:
-            self._tree.select(self._tree.top_node)
-        else:
+        if node is None:
+            node = self._tree.top_node
+            # The cursor may stay on the same line under a new tree, and then no
+            # NodeHighlighted arrives: show the run it is on now ourselves.
+            self._selected = node.data if node is not None else None
+            with self.store_lock:
+                selected = self.store.get(self._selected) if self._selected else None
             self._show_detail(selected)
+        self._tree.select(node)
         self._update_status()
 
     def flush(self) -> None:

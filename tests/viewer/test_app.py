@@ -166,6 +166,22 @@ async def test_errors_only_filter_and_escape(
         assert ["broken", "fine"] == names(app)
 
 
+async def test_detail_follows_the_cursor_when_a_filter_replaces_the_tree(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """When the selected trace is filtered out, the detail pane shows the run under the cursor."""
+    files.trace("broken", error_in=1)
+    files.trace("fine")
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        assert "fine" == app._selected
+
+        await pilot.press("e")
+        assert ["broken"] == names(app)
+        assert "broken" == app._selected
+
+
 async def test_search_matches_names_inputs_and_outputs(
     files: TraceFiles, make_app: Callable[..., TraceViewer]
 ) -> None:
