@@ -317,6 +317,13 @@ class TraceViewer(App[None]):
                 self._jump_to_newest()
             else:
                 self.paused_new += inserted
+        elif inserted and self._selected is None and tree.top_node is not None:
+            # The first trace in an empty view: put the cursor (and the details) on it.
+            self._selected = tree.top_node.data
+            tree.select(tree.top_node)
+            selected = self.store.get(self._selected) if self._selected else None
+            if selected is not None:
+                dirty.add(selected)
         if selected is not None and selected in dirty:
             self._show_detail(selected)
         self._update_status()

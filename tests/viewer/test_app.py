@@ -320,6 +320,7 @@ async def test_empty_directory_says_it_is_waiting_then_shows_the_first_trace(
 
         TraceFiles(trace_dir).trace("first", children=0)
         await wait_for(pilot, lambda: ["first"] == names(app))
+        await wait_for(pilot, lambda: "first" == app._selected)  # cursor and details on it
 
 
 def _event(kind: str, run_id: str, parent: str | None = None, **extra: Any) -> dict[str, Any]:
