@@ -15,13 +15,22 @@ Every call is appended to ``./logs`` (``configure(dir=...)`` or
 
 from __future__ import annotations
 
-from ._config import configure, reset_defaults
-from ._context import ContextThreadPoolExecutor, copy_context, get_current_run
-from ._decorator import traceable
-from ._errors import JsonTraceWarning
-from ._manual import trace
-from ._run import Run
+from importlib import import_module
+
 from ._version import __version__
+
+# Not `from typing import TYPE_CHECKING`: typing alone is most of the cost of a bare
+# `import jsontrace`. Type checkers treat any name TYPE_CHECKING as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._config import configure, reset_defaults
+    from ._context import ContextThreadPoolExecutor, copy_context, get_current_run
+    from ._decorator import traceable
+    from ._errors import JsonTraceWarning
+    from ._manual import trace
+    from ._run import Run
 
 __all__ = [
     "ContextThreadPoolExecutor",
@@ -35,3 +44,32 @@ __all__ = [
     "trace",
     "traceable",
 ]
+
+# Where each public name lives. They are imported on first use (PEP 562), as
+# langsmith does, so that `import jsontrace` in a command-line tool that may
+# never trace costs a few milliseconds; `from jsontrace import traceable` loads
+# what tracing needs (see docs/performance.md for both numbers).
+_HOMES = {
+    "ContextThreadPoolExecutor": "._context",
+    "JsonTraceWarning": "._errors",
+    "Run": "._run",
+    "configure": "._config",
+    "copy_context": "._context",
+    "get_current_run": "._context",
+    "reset_defaults": "._config",
+    "trace": "._manual",
+    "traceable": "._decorator",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'jsontrace' has no attribute {name!r}")
+    value = getattr(import_module(home, __name__), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

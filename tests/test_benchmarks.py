@@ -35,6 +35,7 @@ def test_overhead_quick_prints_every_row_and_ratio() -> None:
         "tracing off, per call",
         "tracing off, per chunk",
         "import time",
+        "from X import traceable",
     ):
         assert row in out, out
     assert "jsontrace/floor" in out and "jsontrace/OTel" in out
