@@ -12,6 +12,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable
+from types import FunctionType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._config import CONFIG, Config
@@ -58,7 +59,9 @@ def _unrolled(logger: Any) -> Callable[[dict[str, Any]], None]:
     it saves about half a microsecond per event, which is a third of our
     budget above the raw write.
     """
-    chain = list(logger._processors)
+    # Bound __call__ methods: calling an instance goes through the type's slot and
+    # builds a bound method on every call, ~0.1 µs each.
+    chain = [p if isinstance(p, FunctionType) else p.__call__ for p in logger._processors]
     sink = logger._logger
     write = sink.write
     if len(chain) == 3:

@@ -1,0 +1,101 @@
+"""Where a traced chunk's time goes: each step of the hot path measured on its own.
+
+    python benchmarks/stages.py
+
+Complements overhead.py (which compares whole tracers): this splits jsontrace's
+per-chunk cost into the generator wrapper, each structlog processor, the
+segment writer, and the raw ``orjson.dumps`` + ``os.write`` floor, so that an
+optimisation can be aimed where the time is.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import timeit
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+
+import jsontrace
+from jsontrace import _pipeline, _run, processors
+
+CHUNKS = 500
+STREAMS = 200
+CALLS = 200_000
+EVENT = {
+    "event": "run.chunk",
+    "run_id": "01a20c5b-2a3a-74f3-b984-ce135be17a49",
+    "trace_id": "01a20c5b-2a3a-74f3-b984-ce135be17a49",
+    "v": 1,
+    "ts": 1_764_000_000_123_456_789,
+    "seq": 3,
+    "chunk": "token",
+}
+
+
+def stream(n: int) -> Iterator[str]:
+    for _ in range(n):
+        yield "token"
+
+
+def per_chunk(make: Callable[[int], Iterator[str]]) -> float:
+    best = min(timeit.repeat(lambda: [None for _ in make(CHUNKS)], number=STREAMS, repeat=5))
+    return best / (STREAMS * CHUNKS) * 1e6
+
+
+def per_call(fn: Callable[[], Any]) -> float:
+    return min(timeit.repeat(fn, number=CALLS, repeat=5)) / CALLS * 1e6
+
+
+def main() -> int:
+    directory = tempfile.mkdtemp(prefix="jsontrace-stages-")
+    jsontrace.configure(dir=directory)
+    traced = jsontrace.traceable(stream)
+    list(traced(2))  # build the pipeline, open the file
+
+    base = per_chunk(stream)
+    whole = per_chunk(traced) - base
+    # Measure the wrapper alone by making Run's emit a no-op for a moment.
+    real_emit = vars(_run)["emit"]
+    vars(_run)["emit"] = lambda event: None
+    wrapper = per_chunk(traced) - base
+    vars(_run)["emit"] = real_emit
+
+    copy = per_call(lambda: dict(EVENT))
+    emit = per_call(lambda: _pipeline.emit(dict(EVENT))) - copy
+    stamped = processors.stamp_time(None, "emit", dict(EVENT))
+    stamp = per_call(lambda: processors.stamp_time(None, "emit", dict(EVENT))) - copy
+    redactor = processors.Redactor()
+    redact = per_call(lambda: redactor(None, "emit", stamped))
+    renderer = processors.Renderer(max_chars=100_000, max_items=10_000)
+    render = per_call(lambda: renderer(None, "emit", stamped))
+    line = renderer(None, "emit", stamped)
+    writer = _pipeline.current_writer()
+    assert writer is not None
+    write = per_call(lambda: writer.write(line))
+    fd = os.open(os.path.join(directory, "floor.jsonl"), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    floor = per_call(lambda: os.write(fd, orjson.dumps(stamped, option=orjson.OPT_APPEND_NEWLINE)))
+    syscall = per_call(lambda: os.write(fd, line))
+
+    rows = [
+        ("whole chunk, traced", whole),
+        ("  generator wrapper + Run.chunk", wrapper),
+        ("  emit (chain + write)", emit),
+        ("    stamp_time", stamp),
+        ("    Redactor", redact),
+        ("    Renderer", render),
+        ("    SegmentWriter.write", write),
+        ("      of which os.write", syscall),
+        ("floor: orjson.dumps + os.write", floor),
+    ]
+    print(f"# per-chunk stages, Python {sys.version.split()[0]}, µs (best of 5)")
+    for label, value in rows:
+        print(f"{label:<34} {value:6.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
