@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_viewer_load_quick_prints_every_row() -> None:
-    """viewer_load.py --quick generates, measures parse, model, viewer and live, and prints each row."""
+    """viewer_load.py --quick generates, measures parse, model, viewer and live latencies, prints each row."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "viewer_load.py"), "--quick"],
         capture_output=True,
@@ -28,11 +28,14 @@ def test_viewer_load_quick_prints_every_row() -> None:
         "| files / size",
         "| bare orjson parse, time",
         "| bare orjson parse, peak RSS",
+        "| orjson parse keeping all, time",
+        "| orjson parse keeping all, peak RSS",
         "| run model ingest, time",
         "| run model ingest, peak RSS",
         "| viewer ready, headless, time",
         "| viewer ready, headless, peak RSS",
         "| live write -> model, p50/p95/max",
+        "| live write -> tree node, p50/p95/max",
         "| live write -> screen, p50/p95/max",
     ):
         assert row in out, out
