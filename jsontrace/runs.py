@@ -28,6 +28,8 @@ Why this shape:
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import re
 import socket
@@ -55,6 +57,7 @@ __all__ = [
     "Run",
     "RunStore",
     "Summary",
+    "bulk_load",
     "format_duration",
     "load_directory",
     "printable",
@@ -737,12 +740,32 @@ def root_order(run: Run) -> tuple[str, str]:
     return (run.start_ts or _str(run.last_ts) or "", run.run_id)
 
 
+@contextlib.contextmanager
+def bulk_load() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a directory is loaded, then freeze the result.
+
+    Loading creates hundreds of thousands of long-lived objects; each full
+    collection would walk all of them again, and on a million events that was
+    half the load time. Afterwards ``gc.freeze()`` moves what was loaded out
+    of the collector's sight for good: the runs live as long as the viewer.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.freeze()
+
+
 def load_directory(directory: str | os.PathLike[str]) -> tuple[RunStore, DirectoryReader]:
     """Read every segment file of *directory* once into a new store."""
     reader = DirectoryReader(directory)
     store = RunStore()
-    for batch in reader.poll():
-        store.add_batch(batch)
+    with bulk_load():
+        for batch in reader.poll():
+            store.add_batch(batch)
     return store, reader
 
 

@@ -322,3 +322,22 @@ def test_deeply_nested_and_huge_values_are_fine() -> None:
 
     assert "ok" == store.runs["a"].status
     assert 1 == len(list(render_tree(store)))
+
+
+def test_bulk_load_pauses_the_collector_and_freezes_what_was_loaded(tmp_path: Path) -> None:
+    """Loading runs with the cyclic GC paused (restored after) and leaves the loaded objects frozen."""
+    import gc
+
+    from jsontrace.runs import bulk_load, load_directory
+
+    (tmp_path / "trace-a.jsonl").write_bytes(orjson.dumps(start("a")) + b"\n")
+    frozen_before = gc.get_freeze_count()
+    try:
+        with bulk_load():
+            assert not gc.isenabled()
+        assert gc.isenabled()
+        store, _ = load_directory(tmp_path)
+        assert ["a"] == list(store.runs)
+        assert gc.get_freeze_count() > frozen_before
+    finally:
+        gc.unfreeze()

@@ -26,7 +26,7 @@ from textual.widgets import Footer, Input, ProgressBar, Tree
 from textual.worker import get_current_worker
 
 from jsontrace.reader import Batch, DirectoryReader
-from jsontrace.runs import ERROR, RUNNING, Run, RunStore
+from jsontrace.runs import ERROR, RUNNING, Run, RunStore, bulk_load
 
 from .messages import DataReady, Loaded, LoadProgress, Notice
 from .watch import RESCAN, DirectoryWatcher, Hints
@@ -131,12 +131,13 @@ class TraceViewer(App[None]):
         started = time.perf_counter()
         total = self.reader.pending_bytes()
         done = 0
-        for batch in self.reader.poll():
-            if worker.is_cancelled:
-                return
-            self._ingest([batch])
-            done += batch.source[3] - batch.source[2]
-            self.post_message(LoadProgress(done, total))
+        with bulk_load():
+            for batch in self.reader.poll():
+                if worker.is_cancelled:
+                    return
+                self._ingest([batch])
+                done += batch.source[3] - batch.source[2]
+                self.post_message(LoadProgress(done, total))
         self.post_message(Loaded(time.perf_counter() - started))
         watcher = DirectoryWatcher(self.directory, self.hints, poll=self.use_polling)
         problem = watcher.start() if self.use_watchdog else None

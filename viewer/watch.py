@@ -14,7 +14,12 @@ import os
 import threading
 from pathlib import Path
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    EVENT_TYPE_CLOSED_NO_WRITE,
+    EVENT_TYPE_OPENED,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
@@ -61,11 +66,18 @@ class Hints:
         self._ready.set()
 
 
+_NOT_CHANGES = frozenset({EVENT_TYPE_OPENED, EVENT_TYPE_CLOSED_NO_WRITE})
+
+
 class _Handler(FileSystemEventHandler):
     def __init__(self, hints: Hints) -> None:
         self.hints = hints
 
     def on_any_event(self, event: FileSystemEvent) -> None:
+        # inotify also reports opens and read-only closes, among them our own reads:
+        # hinting on those would make every read trigger the next, forever.
+        if event.event_type in _NOT_CHANGES:
+            return
         for path in (event.src_path, getattr(event, "dest_path", "")):
             name = os.path.basename(os.fsdecode(path))
             if name.endswith(fmt.FILE_SUFFIX):

@@ -55,3 +55,24 @@ def test_watching_a_missing_directory_reports_why(tmp_path: Path) -> None:
     watcher = DirectoryWatcher(tmp_path / "gone", Hints())
 
     assert "cannot watch" in (watcher.start() or "")
+
+
+def test_opens_and_read_only_closes_are_not_hints() -> None:
+    """Our own reads show up as open/close events; hinting on them made an idle viewer re-read forever."""
+    from watchdog.events import (
+        FileClosedEvent,
+        FileClosedNoWriteEvent,
+        FileModifiedEvent,
+        FileOpenedEvent,
+    )
+
+    from viewer.watch import _Handler
+
+    hints = Hints()
+    handler = _Handler(hints)
+    handler.on_any_event(FileOpenedEvent("/d/trace-a.jsonl"))
+    handler.on_any_event(FileClosedNoWriteEvent("/d/trace-a.jsonl"))
+    assert RESCAN == hints.take(0.01)  # nothing hinted: the timeout's periodic rescan
+    handler.on_any_event(FileModifiedEvent("/d/trace-a.jsonl"))
+    handler.on_any_event(FileClosedEvent("/d/trace-b.jsonl"))
+    assert {"trace-a.jsonl", "trace-b.jsonl"} == hints.take(0.01)
