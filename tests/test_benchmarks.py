@@ -44,5 +44,12 @@ def test_overhead_quick_prints_every_row_and_ratio() -> None:
 def test_stages_prints_each_step_of_the_hot_path() -> None:
     """stages.py splits a chunk's cost into wrapper, processors, writer and the floor."""
     out = _run("stages.py")
-    for row in ("generator wrapper", "stamp_time", "Redactor", "Renderer", "SegmentWriter", "floor"):
+    for row in (
+        "generator wrapper",
+        "stamp_time",
+        "Redactor",
+        "Renderer",
+        "SegmentWriter",
+        "floor",
+    ):
         assert row in out, out
