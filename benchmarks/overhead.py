@@ -181,7 +181,12 @@ def otel_workloads(
         return None
     out = open(directory / "otel.jsonl", "w")  # noqa: SIM115 - closed in done()
     provider = TracerProvider()
-    provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter(out=out)))
+    # A queue big enough for every span of the run: with the default (2,048) the
+    # processor drops spans ("Queue full"), which would make OpenTelemetry look
+    # cheaper than a tracer that keeps everything.
+    provider.add_span_processor(
+        BatchSpanProcessor(ConsoleSpanExporter(out=out), max_queue_size=1 << 22)
+    )
     tracer = provider.get_tracer("bench")
 
     def traced_add(a: int, b: int) -> int:
