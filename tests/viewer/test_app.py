@@ -373,3 +373,25 @@ async def test_follow_opens_runs_whose_first_child_arrives_after_the_jump(
         assert ["new", "old"] == names(app)
         await pilot.press("l")
         assert ["new", "new.chain", "new.chain.llm", "new.other", "old"] == names(app)
+
+
+async def test_a_run_whose_local_writer_died_shows_as_interrupted(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """A run without an end, written on this host by a process that is gone, is interrupted, not running."""
+    import socket
+    import subprocess
+    import sys
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    files.start("killed", pid=int(gone.stdout), host=socket.gethostname())
+    files.chunk("killed", 0, "partial")
+    files.start("alive")  # another host: cannot be judged, stays running
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        by_name = {label.split("  ")[0][2:]: label for label in labels(app)}
+        assert by_name["killed"].startswith("↯")
+        assert by_name["alive"].startswith("●")

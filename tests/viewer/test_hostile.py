@@ -24,12 +24,20 @@ FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 
 
 def write_hostile(files: TraceFiles) -> None:
-    files.start("h", name=HOSTILE, run_type=HOSTILE, inputs={HOSTILE: HOSTILE}, tags=[HOSTILE])
+    files.start(
+        "h",
+        name=HOSTILE,
+        run_type=HOSTILE,
+        inputs={HOSTILE: HOSTILE},
+        tags=[HOSTILE],
+        metadata={HOSTILE: HOSTILE},
+    )
     files.chunk("h", 0, HOSTILE)
     files.start("h.1", "h", name=HOSTILE)
     files.end(
         "h.1", "error", trace="h", error={"type": HOSTILE, "message": HOSTILE, "traceback": HOSTILE}
     )
+    files.end("h", outputs={HOSTILE: [HOSTILE]}, trace="h", chunk_count=1)
 
 
 def test_print_escapes_controls_and_keeps_markup_literal(
@@ -58,11 +66,18 @@ async def test_app_shows_hostile_strings_literally_and_escaped(
     app = make_app()
     async with app.run_test(size=(200, 60)) as pilot:
         await wait_for(pilot, lambda: app.loaded)
-        await pilot.press("enter", "down", "r")
+        await pilot.press("enter")
         await pilot.pause(0.2)
-        screen = app.export_screenshot()
+        root_screen = app.export_screenshot()  # the root's inputs, outputs, metadata, tags
+        await pilot.press("down", "r")
+        await pilot.pause(0.2)
+        screen = app.export_screenshot()  # the failed child's error and raw events
 
     # export_screenshot() renders what the terminal would get, as SVG text.
+    root_text = root_screen.replace("&#160;", " ")
+    assert None is FORBIDDEN.search(root_text.replace("\n", ""))
+    assert "Metadata" in root_text and "Outputs" in root_text
+    assert root_text.count("\\x1b]52;c;aGVsbG8=\\x07") >= 3  # inputs, outputs, metadata
     text = screen.replace("&#160;", " ")
     assert None is FORBIDDEN.search(text.replace("\n", ""))
     assert "[bold]x[/b]" in text.replace("&#91;", "[").replace("&#93;", "]")
