@@ -368,8 +368,16 @@ class Control:
 
 
 def announce_ready() -> None:
-    """Tell the parent the observer has loaded the (empty) directory and is tailing."""
-    print(json.dumps({"ready": True}), flush=True)
+    """Tell the parent the observer has loaded the (empty) directory and is tailing.
+
+    Written to the real stdout: while a Textual app runs, ``sys.stdout`` is the
+    app's print capture, and a line printed there may never reach the parent
+    (which then waited forever: a hang seen in CI).
+    """
+    out = sys.__stdout__
+    assert out is not None
+    out.write(json.dumps({"ready": True}) + "\n")
+    out.flush()
 
 
 def observe_model(directory: Path) -> dict[str, Any]:
