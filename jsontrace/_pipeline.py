@@ -123,15 +123,31 @@ _sink_override: Sink | None = None
 _logger: Any = None  # built on the first event
 _emit: Callable[[dict[str, Any]], None] | None = None  # _logger.emit, unrolled
 _build_lock = threading.Lock()  # taken only while building, never per event
+# Set while this thread builds the chain: an event it emits meanwhile (a generator
+# collected by the GC during the build ends its run) waits in _reentrant instead
+# of blocking on _build_lock, which this thread already holds.
+_building = threading.local()
+_reentrant: list[dict[str, Any]] = []
 
 
 def _new_lock_in_child() -> None:
     global _build_lock
-    _build_lock = threading.Lock()  # a lock held by another thread at the fork stays held
+    _build_lock = threading.Lock()
+
+
+def _release_in_parent() -> None:
+    _build_lock.release()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_lock_in_child)
+    # A fork waits for a build in progress: the build imports structlog, and a child
+    # forked mid-import would inherit the import lock held by a thread it does not
+    # have, and hang on its first event.
+    os.register_at_fork(
+        before=lambda: _build_lock.acquire(),
+        after_in_parent=_release_in_parent,
+        after_in_child=_new_lock_in_child,
+    )
 
 
 def rebuild() -> None:
@@ -160,12 +176,25 @@ def _build() -> Callable[[dict[str, Any]], None]:
     with _build_lock:
         if _emit is not None:
             return _emit
-        if _writer is None:
-            _writer = _new_writer()
-        sink: Sink = _sink_override if _sink_override is not None else _writer
-        _logger = _event_logger(sink, processors_for(CONFIG))
-        _emit = _unrolled(_logger)
-        return _emit
+        _building.active = True
+        try:
+            if _writer is None:
+                _writer = _new_writer()
+            sink: Sink = _sink_override if _sink_override is not None else _writer
+            _logger = _event_logger(sink, processors_for(CONFIG))
+            emit_now = _emit = _unrolled(_logger)
+        finally:
+            _building.active = False
+    while _reentrant:
+        emit_now(_reentrant.pop(0))
+    return emit_now
+
+
+def _build_or_defer(event: dict[str, Any]) -> None:
+    if getattr(_building, "active", False):
+        _reentrant.append(event)
+        return
+    _build()(event)
 
 
 def _new_writer() -> SegmentWriter:
@@ -188,7 +217,7 @@ def current_writer() -> SegmentWriter | None:
 def emit(event: dict[str, Any]) -> None:
     """Record one event. Never raises: tracing must not harm the traced code."""
     try:
-        (_emit or _build())(event)
+        (_emit or _build_or_defer)(event)
     except Exception as exc:
         if sys.is_finalizing():  # a generator ended by interpreter shutdown: nothing to tell
             return

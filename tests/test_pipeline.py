@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import threading
 import time
 import warnings
@@ -194,3 +195,75 @@ def test_unrolled_emit_writes_what_the_structlog_logger_writes() -> None:
         _pipeline._unrolled(_pipeline._event_logger(unrolled, chain))(dict(event))
         assert looped.events == unrolled.events
         assert 1 == len(unrolled.events)
+
+
+def test_an_event_emitted_by_the_gc_during_the_build_does_not_deadlock(
+    monkeypatch: pytest.MonkeyPatch, events: Any
+) -> None:
+    """A traced generator collected while this thread builds the chain ends its run, later."""
+    import gc
+    import threading
+
+    real = _pipeline.processors_for
+
+    def collecting(config: Any) -> Any:
+        gc.collect()  # the collector happens to run inside the build
+        return real(config)
+
+    monkeypatch.setattr(_pipeline, "processors_for", collecting)
+
+    class Chat:
+        def __init__(self) -> None:
+            self.stream = self.tokens()  # a cycle: generator frame -> self -> generator
+
+        @jsontrace.traceable
+        def tokens(self) -> Iterator[str]:
+            yield "a"
+            yield "b"
+
+    @jsontrace.traceable
+    def other() -> int:
+        return 1
+
+    gc.disable()
+    try:
+        chat = Chat()
+        next(chat.stream)
+        del chat
+        jsontrace.configure(max_chars=50_000)  # the next event rebuilds the chain
+        done = threading.Event()
+        thread = threading.Thread(target=lambda: (other(), done.set()), daemon=True)
+        thread.start()
+        assert done.wait(10), "deadlocked"
+    finally:
+        gc.enable()
+    ends = {e["run_id"]: e["status"] for e in events() if e["event"] == "run.end"}
+    assert ["cancelled", "ok"] == sorted(ends.values())
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_fork_waits_for_a_build_in_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fork never happens halfway through building the chain (which imports structlog)."""
+    import threading
+    import time
+
+    real = _pipeline.processors_for
+    state = {"built": False}
+
+    def slow(config: Any) -> Any:
+        time.sleep(0.5)
+        chain = real(config)
+        state["built"] = True
+        return chain
+
+    monkeypatch.setattr(_pipeline, "processors_for", slow)
+    jsontrace.configure(max_chars=40_000)
+    builder = threading.Thread(target=jsontrace.traceable(lambda: 1))
+    builder.start()
+    time.sleep(0.1)  # the builder is inside the build now
+    pid = os.fork()
+    if pid == 0:  # the child: it must see a finished build
+        os._exit(0 if state["built"] else 1)
+    _, status = os.waitpid(pid, 0)
+    builder.join()
+    assert 0 == os.waitstatus_to_exitcode(status)
