@@ -7,6 +7,7 @@ Everything the hot path needs is a plain attribute of a single module-level
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
 from collections.abc import Iterable
@@ -26,7 +27,8 @@ class Config:
     """Settings of the tracer. Change them with :func:`jsontrace.configure`."""
 
     #: Directory for the segment files; created (mode 0700) on the first write.
-    dir: Path = field(default_factory=lambda: Path("logs"))
+    #: Made absolute when set, so a later os.chdir() does not move the files.
+    dir: Path = field(default_factory=lambda: Path("logs").absolute())
     #: Master switch. Off, a traced function costs one attribute check.
     enabled: bool = True
     #: A segment file that would grow past this many bytes is closed and a new one opened.
@@ -48,7 +50,7 @@ class Config:
 def _from_env(env: os._Environ[str] | dict[str, str]) -> Config:
     config = Config()
     if (value := env.get("JSONTRACE_DIR")) is not None and value.strip():
-        config.dir = Path(value)
+        config.dir = Path(value).absolute()
     if (value := env.get("JSONTRACE_ENABLED")) is not None:
         config.enabled = _parse_bool("JSONTRACE_ENABLED", value, default=True)
     if (value := env.get("JSONTRACE_REDACT")) is not None:
@@ -89,7 +91,10 @@ def _parse_size(name: str, value: str, default: int) -> int:
 def _warn_env(message: str) -> None:
     from ._errors import JsonTraceWarning
 
-    warnings.warn(message, JsonTraceWarning, stacklevel=3)
+    # Under "-W error" a warning raises: a typo in the environment must not stop
+    # the app at import.
+    with contextlib.suppress(Exception):
+        warnings.warn(message, JsonTraceWarning, stacklevel=3)
 
 
 CONFIG: Config = _from_env(os.environ)
@@ -144,7 +149,7 @@ def _check_dir(value: str | os.PathLike[str]) -> Path:
         text = None
     if not isinstance(text, str) or not text:
         raise ValueError(f"configure(dir=...) must be a non-empty path, got {value!r}")
-    return Path(text)
+    return Path(text).absolute()
 
 
 def _check_int(name: str, value: object, *, minimum: int) -> int:

@@ -43,6 +43,7 @@ class trace:
         self._enabled = enabled
         self._run: Run | None = None
         self._token: Any = None
+        self._previous: Run | None = None
 
     def __enter__(self) -> Run | None:
         enabled = CONFIG.enabled if self._enabled is None else self._enabled
@@ -56,6 +57,7 @@ class trace:
         except Exception as exc:
             report_once(f"trace:{name}", f"could not trace {name!r}: {safe_repr(exc)}")
             return None
+        self._previous = current_run.get()
         self._token = current_run.set(self._run)
         return self._run
 
@@ -68,11 +70,16 @@ class trace:
         run = self._run
         if run is None:
             return
-        current_run.reset(self._token)
         if exc is not None:
             run.fail(exc)
         else:
             run.end(None)
+        try:
+            current_run.reset(self._token)
+        except ValueError:
+            # Exited in another Context than entered (a block spanning a yield of a
+            # generator driven by anyio or finalised by asyncio): restore by value.
+            current_run.set(self._previous)
 
     async def __aenter__(self) -> Run | None:
         return self.__enter__()

@@ -73,10 +73,12 @@ class Run:
     __slots__ = (
         "_chunks",
         "_ended",
+        "_extra_outputs",
         "_first_chunk_ns",
         "_hooks",
         "_meta_changed",
         "_outputs",
+        "_owner_pid",
         "_perf_start",
         "_seq",
         "_warnings",
@@ -128,6 +130,8 @@ class Run:
         self._seq = 0
         self._first_chunk_ns = 0
         self._outputs: Any = _UNSET
+        self._extra_outputs: dict[str, Any] | None = None
+        self._owner_pid = _pid
         self._ended = False
         self._meta_changed = False
         self._warnings = warnings
@@ -179,10 +183,14 @@ class Run:
         self._outputs = outputs
 
     def add_outputs(self, outputs: Mapping[str, Any]) -> None:
-        """Merge *outputs* into the run's recorded outputs (a dict from then on)."""
-        if not isinstance(self._outputs, dict):
-            self._outputs = {} if self._outputs is _UNSET else {"output": self._outputs}
-        self._outputs.update(outputs)
+        """Add keys to the recorded outputs, as LangSmith does.
+
+        They are merged into the outputs at the end: into a dict as it is,
+        anything else (a return value, a generator's chunks) under ``"output"``.
+        """
+        if self._extra_outputs is None:
+            self._extra_outputs = {}
+        self._extra_outputs.update(outputs)
 
     # -- for the decorators -------------------------------------------------------------
 
@@ -227,7 +235,8 @@ class Run:
         self._end(fmt.CANCELLED, None, None)
 
     def _end(self, status: str, outputs: Any, exc: BaseException | None) -> None:
-        if self._ended:
+        if self._ended or self._owner_pid != _pid:
+            # A child forked inside the run must not end it a second time.
             return
         self._ended = True
         try:
@@ -249,6 +258,13 @@ class Run:
             recorded = self._reduce()
         else:
             recorded = outputs
+        if self._extra_outputs and not minimal:
+            if isinstance(recorded, dict):
+                recorded = {**recorded, **self._extra_outputs}
+            elif recorded is None:
+                recorded = dict(self._extra_outputs)
+            else:
+                recorded = {"output": recorded, **self._extra_outputs}
         if (
             not minimal
             and self._hooks.process_outputs is not None

@@ -29,7 +29,7 @@ def test_defaults() -> None:
     config, warned = from_env()
     assert (
         Config(
-            dir=Path("logs"),
+            dir=Path("logs").absolute(),
             enabled=True,
             max_bytes=64 * 1024 * 1024,
             max_segments=None,
@@ -46,7 +46,7 @@ def test_defaults() -> None:
     ("env", "field", "expected"),
     [
         ({"JSONTRACE_DIR": "/var/traces"}, "dir", Path("/var/traces")),
-        ({"JSONTRACE_DIR": "  "}, "dir", Path("logs")),
+        ({"JSONTRACE_DIR": "  "}, "dir", Path("logs").absolute()),
         ({"JSONTRACE_ENABLED": "0"}, "enabled", False),
         ({"JSONTRACE_ENABLED": " Off "}, "enabled", False),
         ({"JSONTRACE_ENABLED": "yes"}, "enabled", True),
@@ -138,3 +138,31 @@ def test_invalid_configure_arguments_raise_and_change_nothing(
     with pytest.raises(ValueError, match=re.escape(message)):
         jsontrace.configure(**{"max_segments": 7, **kwargs})
     assert before == CONFIG
+
+
+def test_a_bad_environment_value_never_stops_the_app_under_w_error() -> None:
+    """With -W error, an invalid JSONTRACE_ENABLED still lets `from jsontrace import traceable` work."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", "from jsontrace import traceable; print('ok')"],
+        env={**os.environ, "JSONTRACE_ENABLED": "maybe"},
+        capture_output=True,
+        text=True,
+    )
+    assert ("ok", 0) == (done.stdout.strip(), done.returncode), done.stderr
+
+
+def test_relative_directory_is_fixed_at_configure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative dir is made absolute when set: a later chdir does not move where files go."""
+    monkeypatch.chdir(tmp_path)
+    jsontrace.configure(dir="rel-logs")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    jsontrace.traceable(lambda: 1)()
+    assert 1 == len(list((tmp_path / "rel-logs").glob("*.jsonl")))
+    assert not (tmp_path / "elsewhere" / "rel-logs").exists()

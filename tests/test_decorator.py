@@ -743,3 +743,22 @@ def test_wrong_arguments_raise_the_functions_own_error() -> None:
             g()  # type: ignore[call-arg]
     assert all(run.status == "error" for run in traces.runs())
     assert [run.name for run in traces.runs()] == ["f"]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_fork_inside_a_traced_function_ends_the_run_once(log_dir: Path, events: Any) -> None:
+    """The child of a fork made inside a traced call does not write a second end for that run."""
+    import os
+
+    @traceable
+    def forks() -> int:
+        pid = os.fork()
+        if pid == 0:
+            return 0
+        os.waitpid(pid, 0)
+        return 1
+
+    if forks() == 0:  # the child returns through the wrapper too
+        os._exit(0)
+    ends = [e for e in events() if e["event"] == "run.end"]
+    assert 1 == len(ends)

@@ -70,7 +70,7 @@ def test_add_metadata_tags_and_outputs_while_running() -> None:
     run = traces.run("f")
     assert run.end["metadata"] == {"a": 1, "b": 2}
     assert run.end["tags"] == ["base", "extra", "more"]
-    assert run.outputs == {"tokens": 3}
+    assert {"output": "result", "tokens": 3} == run.outputs  # merged, as LangSmith does
 
 
 def test_end_has_no_metadata_when_unchanged() -> None:
@@ -108,3 +108,45 @@ def test_trace_disabled_yields_none_and_runs_the_block() -> None:
         ran.append(run)
     assert ran == [None]
     assert traces.events == []
+
+
+def test_add_outputs_merges_into_dicts_and_chunks() -> None:
+    """add_outputs keys join a dict return value as they are, and a generator's reduced output."""
+
+    @traceable
+    def f() -> dict[str, int]:
+        run = get_current_run()
+        assert run is not None
+        run.add_outputs({"tokens": 3})
+        return {"answer": 42}
+
+    @traceable(reduce_fn="".join)
+    def stream() -> Iterator[str]:
+        yield "a"
+        run = get_current_run()
+        assert run is not None
+        run.add_outputs({"model": "m"})
+        yield "b"
+
+    with capture_traces() as traces:
+        f()
+        list(stream())
+    assert {"answer": 42, "tokens": 3} == traces.run("f").outputs
+    assert {"output": "ab", "model": "m"} == traces.run("stream").outputs
+
+
+def test_trace_block_exited_in_another_context_still_ends_and_never_raises() -> None:
+    """A trace() block entered in one Context and left in a copy (anyio, asyncio finalisers) ends cleanly."""
+    import contextvars
+
+    block = trace("spanning")
+    with capture_traces() as traces:
+        run = block.__enter__()
+        assert run is get_current_run()
+        contextvars.copy_context().run(block.__exit__, None, None, None)
+        block2 = trace("spanning-error")
+        block2.__enter__()
+        error = KeyError("k")
+        contextvars.copy_context().run(block2.__exit__, KeyError, error, None)
+    assert "ok" == traces.run("spanning").status
+    assert "error" == traces.run("spanning-error").status
