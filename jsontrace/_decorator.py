@@ -130,15 +130,18 @@ def _make_binder(
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         return lambda args, kwargs: {"args": list(args), **kwargs}
+    # self/cls is left out only for functions defined in a class body
+    # ("Class.method" in the qualified name), not for any function whose first
+    # parameter happens to be called that.
+    owner = getattr(fn, "__qualname__", "").rpartition(".")[0].rpartition(".")[2]
+    in_class = bool(owner) and owner != "<locals>"
     skip = (
         1
-        if params
+        if in_class
+        and params
         and params[0].name in ("self", "cls")
         and params[0].kind
-        in (
-            inspect.Parameter.POSITIONAL_ONLY,
-            inspect.Parameter.POSITIONAL_OR_KEYWORD,
-        )
+        in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
         else 0
     )
     positional = [
@@ -328,9 +331,15 @@ class _GeneratorFunction:
         functools.update_wrapper(self, fn)
         # These make inspect treat the object as "function-like" with the
         # original's code flags (isgeneratorfunction / isasyncgenfunction).
-        self.__code__ = fn.__code__
-        self.__defaults__ = fn.__defaults__
-        self.__kwdefaults__ = fn.__kwdefaults__
+        function = fn
+        while isinstance(function, functools.partial):  # traceable(partial(gen, 1))
+            function = function.func
+        self.__code__ = function.__code__
+        if not hasattr(self, "__name__"):  # a partial has none; inspect needs one
+            self.__name__ = function.__name__
+            self.__qualname__ = function.__qualname__
+        self.__defaults__ = getattr(function, "__defaults__", None)
+        self.__kwdefaults__ = getattr(function, "__kwdefaults__", None)
         self._fn = fn
         self._spec = spec
         self._driver = driver

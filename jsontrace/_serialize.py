@@ -22,6 +22,7 @@ import os
 import traceback
 import uuid
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any
 
 from ._errors import safe_repr
@@ -79,8 +80,14 @@ def _convert(obj: Any) -> Any:
         return {"type": type(obj).__qualname__, "message": _safe_str(obj)}
     if isinstance(obj, Mapping):
         return dict(obj)
-    if isinstance(obj, tuple):  # namedtuples and other tuple subclasses
-        return list(obj)
+    if isinstance(obj, tuple):
+        # A namedtuple keeps its field names, so that the redactor sees its keys.
+        as_dict = getattr(obj, "_asdict", None)
+        return as_dict() if callable(as_dict) else list(obj)
+    if isinstance(obj, SimpleNamespace) or (
+        type(obj).__name__ == "Namespace" and type(obj).__module__ == "argparse"
+    ):
+        return dict(vars(obj))  # argparse results often carry an api_key
     if isinstance(obj, (decimal.Decimal, os.PathLike, complex)):
         return str(obj)
     if isinstance(obj, dt.timedelta):
@@ -130,12 +137,16 @@ class _Walker:
             return f"{TRUNCATION_MARK}nesting deeper than {MAX_DEPTH}]"
         if isinstance(value, (dt.datetime, dt.date, dt.time)):
             return value.isoformat()
-        if isinstance(value, (uuid.UUID, enum.Enum)):
-            return str(value.value if isinstance(value, enum.Enum) else value)
+        if isinstance(value, enum.Enum):  # as orjson writes it: the member's value
+            return self.walk(value.value, depth + 1)
+        if isinstance(value, uuid.UUID):
+            return str(value)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             return self._container(value, depth, _dataclass_items)
         if isinstance(value, (dict, Mapping)):
             return self._container(value, depth, _mapping_items)
+        if isinstance(value, tuple) and callable(getattr(value, "_asdict", None)):
+            return self._container(value._asdict(), depth, _mapping_items)  # type: ignore[attr-defined]  # a namedtuple
         if isinstance(value, (list, tuple, set, frozenset)):
             return self._container(value, depth, None)
         converted = default(value)

@@ -130,14 +130,16 @@ _SECRET_KEYS = (
 # Tokenizer settings, not secrets: "eos_token": "</s>" stays readable.
 _HARMLESS_KEYS = re.compile(r"(?ai:(?:bos|eos|pad|unk|sep|cls|mask|stop)[_-]?token)\Z")
 # Shapes of tokens inside free text.
+# Each starts at a word boundary, so "task-specific-fine-tuning" is not an "sk-" key;
+# a bearer token must hold a digit or punctuation, so "the bearer instruments" stays.
 _SECRET_PATTERNS = (
-    r"sk-[A-Za-z0-9_\-]{20,}",  # OpenAI, Anthropic ("sk-ant-..."), project keys
-    r"(?i:bearer)\s+[A-Za-z0-9\-._~+/]{8,}=*",  # HTTP bearer tokens
-    r"gh[pousr]_[A-Za-z0-9]{30,}",  # GitHub tokens
-    r"github_pat_[A-Za-z0-9_]{22,}",  # GitHub fine-grained tokens
-    r"xox[abposr]-[A-Za-z0-9\-]{10,}",  # Slack tokens
-    r"(?:AKIA|ASIA)[0-9A-Z]{16}",  # AWS access key ids
-    r"AIza[0-9A-Za-z\-_]{35}",  # Google API keys
+    r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{20,}",  # OpenAI, Anthropic ("sk-ant-..."), project keys
+    r"(?<![A-Za-z0-9])(?i:bearer)\s+(?=[A-Za-z0-9\-._~+/]*[0-9\-._~+/])[A-Za-z0-9\-._~+/]{8,}=*",
+    r"(?<![A-Za-z0-9])gh[pousr]_[A-Za-z0-9]{30,}",  # GitHub tokens
+    r"(?<![A-Za-z0-9])github_pat_[A-Za-z0-9_]{22,}",  # GitHub fine-grained tokens
+    r"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9\-]{10,}",  # Slack tokens
+    r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}",  # AWS access key ids
+    r"(?<![A-Za-z0-9])AIza[0-9A-Za-z\-_]{35}",  # Google API keys
 )
 # The pre-check over a rendered dict or list value. It must find at least everything
 # the exact checks find (a false alarm only costs the slow path), and cost well under

@@ -762,3 +762,22 @@ def test_a_fork_inside_a_traced_function_ends_the_run_once(log_dir: Path, events
         os._exit(0)
     ends = [e for e in events() if e["event"] == "run.end"]
     assert 1 == len(ends)
+
+
+def test_self_is_kept_for_plain_functions_and_partials_of_generators_work() -> None:
+    """A plain function's parameter named self is recorded; traceable(partial(gen, ...)) traces."""
+    import functools
+
+    def plain(self: int, cls: int) -> int:
+        return self + cls
+
+    def gen(n: int, step: int) -> Iterator[int]:
+        yield from range(0, n, step)
+
+    with capture_traces() as traces:
+        assert 3 == traceable(plain)(1, 2)
+        partial_gen = traceable(functools.partial(gen, 4), name="stepper")
+        assert inspect.isgeneratorfunction(partial_gen)
+        assert [0, 2] == list(partial_gen(step=2))
+    assert {"self": 1, "cls": 2} == traces.run("plain").inputs
+    assert [0, 2] == traces.run("stepper").outputs

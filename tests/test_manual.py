@@ -139,6 +139,10 @@ def test_trace_block_exited_in_another_context_still_ends_and_never_raises() -> 
     """A trace() block entered in one Context and left in a copy (anyio, asyncio finalisers) ends cleanly."""
     import contextvars
 
+    from jsontrace._context import current_run
+
+    # The blocks are left in copies, so this context keeps their run set: restore it.
+    outer = current_run.set(None)
     block = trace("spanning")
     with capture_traces() as traces:
         run = block.__enter__()
@@ -148,5 +152,6 @@ def test_trace_block_exited_in_another_context_still_ends_and_never_raises() -> 
         block2.__enter__()
         error = KeyError("k")
         contextvars.copy_context().run(block2.__exit__, KeyError, error, None)
+    current_run.reset(outer)
     assert "ok" == traces.run("spanning").status
     assert "error" == traces.run("spanning-error").status

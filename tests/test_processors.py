@@ -388,3 +388,38 @@ def test_chunk_events_of_the_written_shape_are_still_scrubbed() -> None:
     assert "[REDACTED]" == redact({**shaped, "chunk": "sk-" + "a" * 30})["chunk"]
     assert {"api_key": REDACTED} == redact({**shaped, "chunk": {"api_key": "x"}})["chunk"]
     assert 7 == redact({**shaped, "chunk": 7})["chunk"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "task-specific-fine-tuning-and-more-words",
+        "risk-adjusted-return-calculations",
+        "the bearer instruments were sold",
+    ],
+)
+def test_ordinary_words_are_not_mistaken_for_tokens(text: str) -> None:
+    """Token shapes start at a word boundary; a bearer token needs a digit or punctuation."""
+    assert {"event": "run.chunk", "chunk": text} == redact({"event": "run.chunk", "chunk": text})
+
+
+def test_namespaces_and_namedtuples_are_redacted_by_key() -> None:
+    """argparse/SimpleNamespace objects and namedtuples are written with their keys, so secrets go."""
+    import argparse
+    from collections import namedtuple
+    from types import SimpleNamespace
+
+    creds = namedtuple("creds", "user api_key")
+    event = redact(
+        {
+            "event": "run.start",
+            "inputs": {
+                "args": argparse.Namespace(api_key="prod-7f3a", model="gpt"),
+                "ns": SimpleNamespace(password="pw", n=1),
+                "creds": creds("bob", "prod-key"),
+            },
+        }
+    )
+    assert {"api_key": REDACTED, "model": "gpt"} == event["inputs"]["args"]
+    assert {"password": REDACTED, "n": 1} == event["inputs"]["ns"]
+    assert {"user": "bob", "api_key": REDACTED} == event["inputs"]["creds"]

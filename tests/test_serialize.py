@@ -106,7 +106,7 @@ class Plain:
         (Path("/tmp/x"), "/tmp/x"),
         (decimal.Decimal("1.10"), "1.10"),
         (complex(1, 2), "(1+2j)"),
-        (Pair(1, 2), [1, 2]),
+        (Pair(1, 2), {"a": 1, "b": 2}),  # namedtuples keep their field names
         (Plain(), "<Plain>"),
         (BadRepr(), "<BadRepr object (repr failed)>"),
         (BadAttr(), "<BadAttr>"),
@@ -241,3 +241,13 @@ def test_safe_repr() -> None:
     """safe_repr is repr, or a description when repr raises."""
     assert "[1]" == safe_repr([1])
     assert "<BadRepr object (repr failed)>" == safe_repr(BadRepr())
+
+
+def test_enums_are_written_the_same_in_small_and_large_events() -> None:
+    """The careful walk writes an enum member as orjson does: its value, not its text."""
+    import enum
+
+    class Level(enum.Enum):
+        LOW = 1
+
+    assert {"level": 1} == to_jsonable({"level": Level.LOW}, max_chars=100, max_items=10)
