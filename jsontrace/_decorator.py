@@ -275,13 +275,15 @@ def _drive(gen: Generator[Any, Any, Any], run: Run, guard: _EndGuard) -> Generat
         except GeneratorExit:
             token = current_run.set(run)
             try:
-                gen.close()
+                returned: Any = gen.close()  # type: ignore[func-returns-value]  # 3.13+: the return value
             except BaseException as exc:
                 run.fail(exc)
                 raise
             finally:
                 current_run.reset(token)
             run.cancel()
+            if returned is not None:
+                return returned  # so that our close() returns it too
             raise
         except BaseException as exc:  # thrown in by the consumer: forward it
             step, value = gen.throw, exc
