@@ -131,13 +131,19 @@ class TraceViewer(App[None]):
         started = time.perf_counter()
         total = self.reader.pending_bytes()
         done = 0
+        next_progress = 0.0
         with bulk_load():
             for batch in self.reader.poll():
                 if worker.is_cancelled:
                     return
                 self._ingest([batch])
                 done += batch.source[3] - batch.source[2]
-                self.post_message(LoadProgress(done, total))
+                # A few updates a second: each repaints the screen on the UI thread,
+                # which holds the GIL this loading thread needs.
+                now = time.perf_counter()
+                if now >= next_progress:
+                    next_progress = now + 0.25
+                    self.post_message(LoadProgress(done, total))
         self.post_message(Loaded(time.perf_counter() - started))
         watcher = DirectoryWatcher(self.directory, self.hints, poll=self.use_polling)
         problem = watcher.start() if self.use_watchdog else None
