@@ -260,35 +260,19 @@ def floor_workloads(directory: Path) -> tuple[dict[str, Callable[..., Any]], Cal
         )
         return result
 
+    def chunk_event(seq: int, chunk: str) -> dict[str, Any]:
+        return {"event": "run.chunk", "run_id": run_id, "trace_id": run_id, "v": 1, "ts": ts,
+                "seq": seq, "chunk": chunk}  # fmt: skip
+
     def floor_stream(n: int) -> Iterator[str]:
         for seq, chunk in enumerate(stream(n)):
-            write(
-                {
-                    "event": "run.chunk",
-                    "run_id": run_id,
-                    "trace_id": run_id,
-                    "v": 1,
-                    "ts": ts,
-                    "seq": seq,
-                    "chunk": chunk,
-                }
-            )
+            write(chunk_event(seq, chunk))
             yield chunk
 
     async def floor_astream(n: int) -> AsyncIterator[str]:
         seq = 0
         async for chunk in astream(n):
-            write(
-                {
-                    "event": "run.chunk",
-                    "run_id": run_id,
-                    "trace_id": run_id,
-                    "v": 1,
-                    "ts": ts,
-                    "seq": seq,
-                    "chunk": chunk,
-                }
-            )
+            write(chunk_event(seq, chunk))
             seq += 1
             yield chunk
 
