@@ -17,6 +17,7 @@ __all__ = [
     "CANCELLED",
     "CHUNK",
     "CHUNK_COUNT",
+    "CHUNK_LINE_PREFIX",
     "CHUNK_SEQ",
     "CHUNK_VALUE",
     "DURATION_MS",
@@ -104,6 +105,12 @@ STATUSES: Final = frozenset({OK, ERROR_STATUS, CANCELLED})
 # and "]": "abc…[truncated 1234 chars]".  Truncated lists and dicts end with one
 # extra item/key holding the same kind of mark.
 TRUNCATION_MARK: Final = "…[truncated "
+
+# How the writer starts every chunk line: the keys above in order, compact JSON, then the
+# run id and '",'. A reader may file such a line under its run id without decoding it
+# (the viewer does: decoding chunk lines was most of the cost of opening a directory)
+# and decode it when the run's chunks are wanted.
+CHUNK_LINE_PREFIX: Final = f'{{"{EVENT}":"{CHUNK}","{RUN_ID}":"'.encode()
 
 # Segment files: "<prefix><UTC start>-<host>-<pid>-<segment>.jsonl".
 FILE_PREFIX: Final = "trace-"

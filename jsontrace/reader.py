@@ -12,6 +12,11 @@ Why this shape:
 * Files are read in big blocks and split on ``b"\\n"``; each block is parsed
   with one ``map(orjson.loads, lines)``. Only a block that holds a bad line
   is parsed again line by line, so the common case does no per-line Python work.
+* With ``defer_chunks=True`` (the viewer), chunk lines in the writer's own
+  layout (:data:`jsontrace.format.CHUNK_LINE_PREFIX`) are not decoded at all:
+  they travel as bytes in :attr:`Batch.chunk_lines` and the run model decodes
+  them when a run's chunks are wanted. Most lines of a trace directory are
+  chunks, and the outputs of finished runs are in their end events.
 * A partial last line (a writer mid-``write``) is held back: the offset stays at
   its start and the next call reads it again once its newline has arrived.
 * Nothing here raises on bad input or a changing directory: undecodable lines
@@ -28,7 +33,7 @@ import os
 import threading
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -81,15 +86,20 @@ class Batch:
     """The parsed complete lines of one block of one file, in file order.
 
     ``events`` holds whatever each good line decoded to (usually a dict, but any
-    JSON value: the run model validates). ``first_line`` is the 1-based line
-    number of the block's first line; ``line_numbers`` is set only when bad lines
-    were dropped, giving each event's line number.
+    JSON value: the run model validates). ``chunk_lines`` holds the undecoded
+    chunk lines when the reader defers them (else it is empty). ``first_line`` is
+    the 1-based line number of the block's first line; ``line_numbers`` gives each
+    event's line number when that is not simply ``first_line + index`` (bad lines
+    dropped, or chunk lines set aside: then it is worked out on first use).
     """
 
     source: Source
     events: list[Any]
     first_line: int
     line_numbers: list[int] | None = None
+    chunk_lines: list[bytes] = field(default_factory=list)
+    #: The block's lines, kept only to number ``events`` when chunk lines were set aside.
+    all_lines: list[bytes] | None = field(default=None, repr=False)
 
     @property
     def file(self) -> str:
@@ -98,6 +108,13 @@ class Batch:
 
     def line_of(self, index: int) -> int:
         """The 1-based line number of ``events[index]``."""
+        if self.line_numbers is None and self.all_lines is not None:
+            prefix = fmt.CHUNK_LINE_PREFIX
+            self.line_numbers = [
+                self.first_line + i
+                for i, line in enumerate(self.all_lines)
+                if not line.startswith(prefix)
+            ]
         if self.line_numbers is not None:
             return self.line_numbers[index]
         return self.first_line + index
@@ -119,6 +136,8 @@ class FileState:
 class DirectoryReader:
     """Reads every ``*.jsonl`` file of one directory incrementally; thread-safe.
 
+    ``defer_chunks`` leaves the writer's chunk lines undecoded (see :class:`Batch`).
+
     Counters: :attr:`bad_lines` (with :attr:`bad_samples`), :attr:`lines`,
     :attr:`bytes_read`, :attr:`truncations`; :attr:`files` maps each file name
     being followed to its :class:`FileState`. :attr:`notices` holds
@@ -132,8 +151,10 @@ class DirectoryReader:
         *,
         block_size: int = BLOCK_SIZE,
         max_line_bytes: int = MAX_LINE_BYTES,
+        defer_chunks: bool = False,
     ) -> None:
         self.directory = Path(directory)
+        self.defer_chunks = defer_chunks
         self.block_size = block_size
         self.max_line_bytes = max_line_bytes
         self.files: dict[str, FileState] = {}
@@ -310,20 +331,32 @@ class DirectoryReader:
         state.lines += len(lines)
         self.lines += len(lines)
         source = (state.name, state.generation, state.offset, state.offset + len(block))
+        prefix = fmt.CHUNK_LINE_PREFIX
+        deferred: list[bytes] = []
+        if self.defer_chunks:
+            # Two comprehensions are far cheaper than one loop that sorts each line.
+            deferred = [line for line in lines if line.startswith(prefix)]
         try:
-            return Batch(source, list(map(_loads, lines)), first)
+            if not deferred:
+                return Batch(source, list(map(_loads, lines)), first)
+            others = [line for line in lines if not line.startswith(prefix)]
+            return Batch(
+                source, list(map(_loads, others)), first, chunk_lines=deferred, all_lines=lines
+            )
         except _JSONDecodeError:
             pass
         events: list[Any] = []
         numbers: list[int] = []
         for i, line in enumerate(lines):
+            if deferred and line.startswith(prefix):
+                continue
             try:
                 events.append(_loads(line))
             except _JSONDecodeError as exc:
                 self._bad(state, first + i, _reason(line, exc), line)
             else:
                 numbers.append(first + i)
-        return Batch(source, events, first, numbers)
+        return Batch(source, events, first, numbers, deferred)
 
     def _bad(self, state: FileState, line: int, reason: str, raw: bytes) -> None:
         self.bad_lines += 1

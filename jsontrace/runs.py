@@ -16,6 +16,12 @@ Why this shape:
   parsed into, a chunk keeps only its value. Everything else (types checked,
   statuses, durations, timestamps parsed) is worked out when a :class:`Run`
   property is read, i.e. at display time, and never raises on bad data.
+* Chunk lines a reader deferred (``DirectoryReader(defer_chunks=True)``) are
+  filed undecoded, by the run id at a fixed place in the line, and decoded the
+  first time that run's chunks are read. A finished run's output is in its end
+  event, so the chunks of most runs are never decoded at all. Until then a
+  chunk line counts as an event; one found bad or repeated when decoded is
+  counted then (:meth:`RunStore.settle` decodes everything, for exact counts).
 * Events may come in any order: a chunk or an end before its start, a child
   before its parent (a placeholder parent is made and filled in when the
   parent's start arrives). Repeated lines are counted and ignored; a chunk
@@ -37,6 +43,8 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Final
 
 import orjson
@@ -86,6 +94,12 @@ _PID_TTL_S = 2.0
 _pid_cache: dict[int, tuple[float, bool]] = {}
 _MAX_SAMPLES = 20
 _EMPTY: Final[Mapping[str, Any]] = {}
+#: Where a deferred chunk line keeps its run id: after the prefix, through the '",'
+#: that closes it (36 characters for the writer's UUIDs).
+_RAW_ID: Final = (len(fmt.CHUNK_LINE_PREFIX), len(fmt.CHUNK_LINE_PREFIX) + 36 + 2)
+_raw_id = itemgetter(slice(*_RAW_ID))
+_loads = orjson.loads
+_JSONDecodeError = orjson.JSONDecodeError
 
 
 def _process_gone(pid: int) -> bool:
@@ -135,49 +149,88 @@ class Run:
 
     ``start`` and ``end`` are the raw event dicts (``None`` until seen);
     ``chunks`` holds the chunk values received in ``seq`` order without gaps,
-    later ones wait in ``pending`` until the gap fills.
+    later ones wait in ``pending`` until the gap fills. ``raw`` holds chunk lines
+    not decoded yet; reading ``chunks``, ``pending`` or ``last_ts`` decodes them
+    (through the :class:`RunStore` that filed them, which counts what is bad).
     """
 
     __slots__ = (
+        "_chunks",
+        "_last_ts",
+        "_pending",
         "_start_s",
+        "_store",
         "children",
-        "chunks",
         "cycle",
         "end",
         "error_below",
-        "last_ts",
         "parent",
-        "pending",
+        "raw",
         "run_id",
         "sources",
         "start",
         "trace_id",
     )
 
-    def __init__(self, run_id: str, trace_id: str = "") -> None:
+    def __init__(self, run_id: str, trace_id: str = "", store: RunStore | None = None) -> None:
         self.run_id = run_id
         self.trace_id = trace_id
         self.start: dict[str, Any] | None = None
         self.end: dict[str, Any] | None = None
-        self.chunks: list[Any] = []
-        self.pending: dict[int, Any] | None = None
+        self._chunks: list[Any] = []
+        self._pending: dict[int, Any] | None = None
+        self.raw: list[bytes] | None = None
         self.parent: Run | None = None
         self.children: list[Run] = []
         self.sources: list[Source] = []
         self.error_below = False
         self.cycle = False
-        self.last_ts: object = None
+        self._last_ts: object = None
         self._start_s: float | None = None
+        self._store = store
 
     def __repr__(self) -> str:
         return f"<Run {self.run_id!r} {self.name!r} {self.status}>"
+
+    # -- chunks -----------------------------------------------------------------
+
+    @property
+    def chunks(self) -> list[Any]:
+        """Chunk values in ``seq`` order, up to the first missing one."""
+        if self.raw is not None:
+            self._decode()
+        return self._chunks
+
+    @property
+    def pending(self) -> dict[int, Any] | None:
+        """Chunks after a missing ``seq``, by seq (``None`` when there are none)."""
+        if self.raw is not None:
+            self._decode()
+        return self._pending
+
+    @property
+    def last_ts(self) -> object:
+        """The ``ts`` of the last chunk filed, as written (ends an interrupted run)."""
+        if self.raw is not None:
+            self._decode()
+        return self._last_ts
+
+    def _decode(self) -> None:
+        if self._store is not None:
+            self._store._decode(self)
+        else:  # only a store fills ``raw``; a hand-made run just drops it
+            self.raw = None
 
     # -- identity and tree ------------------------------------------------------
 
     @property
     def seen(self) -> bool:
         """Whether any event of this run was read (else it is only someone's parent)."""
-        return self.start is not None or self.end is not None or bool(self.chunks or self.pending)
+        return (
+            self.start is not None
+            or self.end is not None
+            or bool(self._chunks or self._pending or self.raw)
+        )
 
     @property
     def parent_run_id(self) -> str | None:
@@ -359,8 +412,14 @@ class Run:
     @property
     def chunk_count(self) -> int:
         """Chunks read so far (after gaps too); the end's count when it says more."""
-        seen = len(self.chunks) + len(self.pending or ())
         declared = self.declared_chunk_count
+        if declared is not None and self.raw is not None:
+            # Undecoded lines can only be fewer chunks once repeats are dropped: when
+            # the end's count covers them all, it is the answer without decoding.
+            most = len(self._chunks) + len(self._pending or ()) + len(self.raw)
+            if declared >= most:
+                return declared
+        seen = len(self.chunks) + len(self.pending or ())
         return max(seen, declared) if declared is not None else seen
 
     @property
@@ -506,7 +565,9 @@ class RunStore:
     :attr:`unknown` (other event kinds), :attr:`unsupported` (other format
     versions), :attr:`invalid` (not an object, or missing/ill-typed ``event``,
     ``run_id`` or ``seq``; the first few kept in :attr:`invalid_samples`),
-    :attr:`cycles` (parent links dropped to avoid a cycle).
+    :attr:`cycles` (parent links dropped to avoid a cycle), :attr:`undecodable`
+    (deferred chunk lines that turned out not to be JSON: bad lines the reader
+    did not see).
     """
 
     def __init__(self) -> None:
@@ -519,15 +580,101 @@ class RunStore:
         self.unsupported = 0
         self.invalid = 0
         self.cycles = 0
+        self.undecodable = 0
         self.invalid_samples: list[str] = []
         self._dirty: set[Run] = set()
         self._new_roots: list[Run] = []
+        # A deferred chunk line's bytes from the run id to its closing '",' -> its run,
+        # once a first line with those bytes was decoded and its run id matched them.
+        self._by_raw_id: dict[bytes, Run] = {}
 
     # -- ingest -----------------------------------------------------------------
 
     def add_batch(self, batch: Batch) -> None:
         """File every event of a batch under its run (the hot path: keep it lean)."""
         self._add(batch.events, batch.source, batch)
+        if batch.chunk_lines:
+            self._add_raw(batch.chunk_lines, batch.source)
+
+    def _add_raw(self, lines: list[bytes], source: Source) -> None:
+        """File undecoded chunk lines under the run id they start with.
+
+        The first line with given id bytes is decoded and filed like any event; if
+        its run id is exactly those bytes, later lines with the same bytes are the
+        same run's (the id is followed by '",', so it cannot run on). Ids that are
+        not stored literally in JSON (escapes) never enter the index: their lines
+        are always decoded.
+        """
+        index = self._by_raw_id
+        touched: set[Run] = set()
+        filed = 0
+        # A stream's lines mostly come one after another: take them a run at a time.
+        for key, same in groupby(lines, _raw_id):
+            run = index.get(key)
+            if run is None:
+                group = list(same)
+                self._add_first_raw(group[0], source)
+                run = index.get(key)
+                if run is None:  # not indexable: decode every line
+                    for line in group[1:]:
+                        self._add_first_raw(line, source)
+                    continue
+                del group[0]
+                if not group:
+                    continue
+            else:
+                group = list(same)
+            if run.raw is None:
+                run.raw = group
+            else:
+                run.raw += group
+            touched.add(run)
+            filed += len(group)
+        self.events += filed
+        for run in touched:
+            if not run.sources or run.sources[-1] is not source:
+                run.sources.append(source)
+        self._dirty |= touched
+
+    def _add_first_raw(self, line: bytes, source: Source) -> None:
+        try:
+            event = _loads(line)
+        except _JSONDecodeError as exc:
+            self._bad_raw(line, exc, source[0])
+            return
+        self._add([event], source, None)
+        run_id = event.get(fmt.RUN_ID) if isinstance(event, dict) else None
+        run = self.runs.get(run_id) if isinstance(run_id, str) else None
+        key = _raw_id(line)
+        if run is not None and key == orjson.dumps(run_id)[1:] + b",":
+            self._by_raw_id[key] = run
+
+    def _decode(self, run: Run) -> None:
+        """Decode and file a run's deferred chunk lines (they were counted as events)."""
+        lines, run.raw = run.raw, None
+        if not lines:
+            return
+        events: list[Any] = []
+        for line in lines:
+            try:
+                events.append(_loads(line))
+            except _JSONDecodeError as exc:
+                self._bad_raw(line, exc, run.sources[-1][0] if run.sources else "")
+        self.events -= len(lines)
+        self._add(events, None, None)
+
+    def _bad_raw(self, line: bytes, exc: Exception, file: str) -> None:
+        self.undecodable += 1
+        if len(self.invalid_samples) < _MAX_SAMPLES:
+            excerpt = _excerpt(line.decode("utf-8", "backslashreplace"))
+            where = f"{file}: " if file else ""
+            self.invalid_samples.append(f"{where}chunk line is not JSON ({exc}): {excerpt}")
+
+    def settle(self) -> None:
+        """Decode every deferred chunk line, so that every counter is exact."""
+        for run in list(self.runs.values()):
+            if run.raw is not None:
+                self._decode(run)
 
     def add_events(self, events: Iterable[Any], source: Source | None = None) -> None:
         """File events that did not come from a reader (tests, in-memory captures)."""
@@ -548,12 +695,12 @@ class RunStore:
                     seq = event[fmt.CHUNK_SEQ]
                     if run is None:
                         run = self._placeholder(run_id, event)
-                    chunks = run.chunks
-                    if seq == len(chunks) and run.pending is None and type(seq) is int:
+                    chunks = run._chunks
+                    if seq == len(chunks) and run._pending is None and type(seq) is int:
                         chunks.append(event[fmt.CHUNK_VALUE])
                     elif not self._odd_chunk(run, seq, event):
                         continue
-                    run.last_ts = event.get(fmt.TS)
+                    run._last_ts = event.get(fmt.TS)
                 elif kind == fmt.START:
                     run = self._start(run, run_id, event)
                 elif kind == fmt.END:
@@ -591,7 +738,7 @@ class RunStore:
 
     def _placeholder(self, run_id: str, event: Mapping[str, Any]) -> Run:
         trace_id = event.get(fmt.TRACE_ID)
-        run = Run(run_id, trace_id if isinstance(trace_id, str) else "")
+        run = Run(run_id, trace_id if isinstance(trace_id, str) else "", self)
         self.runs[run_id] = run
         self.roots[run_id] = run
         self._new_roots.append(run)
@@ -602,18 +749,18 @@ class RunStore:
         if type(seq) is not int or seq < 0:
             raise _Reject
         value = event[fmt.CHUNK_VALUE]
-        pending = run.pending
-        if seq < len(run.chunks) or (pending is not None and seq in pending):
+        pending = run._pending
+        chunks = run._chunks
+        if seq < len(chunks) or (pending is not None and seq in pending):
             self.duplicates += 1
             return False
         if pending is None:
-            pending = run.pending = {}
+            pending = run._pending = {}
         pending[seq] = value
-        chunks = run.chunks
         while len(chunks) in pending:
             chunks.append(pending.pop(len(chunks)))
         if not pending:
-            run.pending = None
+            run._pending = None
         return True
 
     def _start(self, run: Run | None, run_id: str, event: dict[str, Any]) -> Run | None:
@@ -705,6 +852,7 @@ class RunStore:
 
     def summary(self, reader: DirectoryReader | None = None) -> Summary:
         """Counts over everything read so far (walks every run: not for every frame)."""
+        self.settle()
         seen = [run for run in self.runs.values() if run.seen]
         statuses = [run.status for run in seen]
         samples = [str(bad) for bad in reader.bad_samples] if reader else []
@@ -727,7 +875,7 @@ class RunStore:
             unknown_events=self.unknown,
             unsupported_version=self.unsupported,
             invalid_events=self.invalid,
-            bad_lines=(reader.bad_lines if reader else 0) + self.invalid,
+            bad_lines=(reader.bad_lines if reader else 0) + self.invalid + self.undecodable,
             bad_line_samples=tuple(samples + self.invalid_samples),
             truncated_files=reader.truncations if reader else 0,
             deleted_files=reader.deleted_files if reader else 0,
@@ -761,7 +909,7 @@ def bulk_load() -> Iterator[None]:
 
 def load_directory(directory: str | os.PathLike[str]) -> tuple[RunStore, DirectoryReader]:
     """Read every segment file of *directory* once into a new store."""
-    reader = DirectoryReader(directory)
+    reader = DirectoryReader(directory, defer_chunks=True)
     store = RunStore()
     with bulk_load():
         for batch in reader.poll():

@@ -182,3 +182,45 @@ def test_importing_reader_and_runs_loads_neither_textual_nor_watchdog() -> None:
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
     )
     assert "[]" == out.stdout.strip()
+
+
+RUN_ID = "01a20c95-05eb-78ca-9937-7a3f2070bfb0"
+
+
+def chunk_line(seq: int, run_id: str = RUN_ID) -> bytes:
+    """A chunk line in the writer's layout (keys in the order the library writes them)."""
+    return line(event="run.chunk", run_id=run_id, trace_id=run_id, v=1, ts="t", seq=seq, chunk="x")
+
+
+def test_deferred_chunk_lines_stay_bytes_and_events_keep_their_line_numbers(
+    tmp_path: Path,
+) -> None:
+    """defer_chunks sets the writer's chunk lines aside undecoded; other events keep exact numbers."""
+    reordered = line(run_id=RUN_ID, event="run.chunk", v=1, seq=2, chunk="y")  # not the layout
+    lines = [line(n=1), chunk_line(0), chunk_line(1), line(n=4), reordered]
+    (tmp_path / "a.jsonl").write_bytes(b"".join(lines))
+
+    batch = next(DirectoryReader(tmp_path, defer_chunks=True).poll())
+    eager = next(DirectoryReader(tmp_path).poll())
+
+    assert [lines[1].rstrip(b"\n"), lines[2].rstrip(b"\n")] == batch.chunk_lines
+    assert [{"n": 1}, {"n": 4}, orjson.loads(reordered)] == batch.events
+    assert [1, 4, 5] == [batch.line_of(i) for i in range(len(batch.events))]
+    assert ([], 5) == (eager.chunk_lines, len(eager.events))
+
+
+def test_a_bad_line_among_deferred_chunk_lines_is_counted_with_its_line_number(
+    tmp_path: Path,
+) -> None:
+    """A bad line in a block with deferred chunks is still found, numbered and skipped."""
+    (tmp_path / "a.jsonl").write_bytes(chunk_line(0) + b"oops\n" + chunk_line(1) + line(n=4))
+    reader = DirectoryReader(tmp_path, defer_chunks=True)
+
+    batch = next(reader.poll())
+
+    assert 2 == len(batch.chunk_lines)
+    assert ([{"n": 4}], [4]) == (batch.events, [batch.line_of(0)])
+    assert (1, "a.jsonl:2: not JSON") == (
+        reader.bad_lines,
+        str(reader.bad_samples[0]).split(" (")[0],
+    )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jsontrace import format as fmt
+from jsontrace.reader import DirectoryReader
 from jsontrace.runs import (
     RunStore,
     format_duration,
@@ -341,3 +344,121 @@ def test_bulk_load_pauses_the_collector_and_freezes_what_was_loaded(tmp_path: Pa
         assert gc.get_freeze_count() > frozen_before
     finally:
         gc.unfreeze()
+
+
+# -- chunk lines filed undecoded (DirectoryReader(defer_chunks=True), as the viewer reads) --
+
+
+def uid(n: int) -> str:
+    """A run id as long as the writer's UUIDs, so that its chunk lines can be deferred."""
+    return f"01a20c95-05eb-78ca-9937-{n:012d}"
+
+
+def load_lines(tmp_path: Path, *events: Any, raw: bytes = b"") -> RunStore:
+    (tmp_path / "trace-a.jsonl").write_bytes(
+        b"".join(orjson.dumps(e) + b"\n" for e in events) + raw
+    )
+    store, _ = load_directory(tmp_path)
+    return store
+
+
+def test_deferred_chunk_lines_are_decoded_when_the_chunks_are_read(tmp_path: Path) -> None:
+    """Chunk lines wait as bytes; reading chunks decodes them in seq order, once."""
+    a = uid(1)
+    store = load_lines(tmp_path, start(a), chunk(a, 0, "He"), chunk(a, 2, "!"), chunk(a, 1, "llo"))
+    run = store.runs[a]
+
+    assert run.raw is not None and 2 == len(run.raw)  # the first line was decoded to index the id
+    assert 4 == store.events
+    assert (True, "Hello!") == run.streamed()
+    assert (None, None) == (run.raw, run.pending)
+    assert ["He", "llo", "!"] == run.chunks
+
+
+def test_a_finished_runs_chunk_count_needs_no_decoding(tmp_path: Path) -> None:
+    """The end's chunk_count answers for deferred lines it covers; they stay undecoded."""
+    a = uid(1)
+    chunks = [chunk(a, seq, "t") for seq in range(5)]
+    store = load_lines(tmp_path, start(a), *chunks, end(a, chunk_count=5))
+    run = store.runs[a]
+
+    assert 5 == run.chunk_count
+    assert run.raw is not None
+
+
+def test_bad_and_repeated_deferred_lines_are_counted_once_decoded(tmp_path: Path) -> None:
+    """A repeat or a broken line with the chunk layout is counted when decoded (summary decodes all)."""
+    a = uid(1)
+    broken = orjson.dumps(chunk(a, 2))[:-9] + b"\n"  # the layout, then cut short
+    store = load_lines(tmp_path, start(a), chunk(a, 0), chunk(a, 1), chunk(a, 1), raw=broken)
+
+    assert 5 == store.events  # counted as read until decoded
+    summary = store.summary()
+
+    assert (3, 1, 1) == (store.events, summary.duplicate_events, summary.bad_lines)
+    assert "trace-a.jsonl: chunk line is not JSON" in summary.bad_line_samples[0]
+    assert ["x", "x"] == store.runs[a].chunks
+
+
+def test_run_ids_not_written_literally_are_decoded_at_once(tmp_path: Path) -> None:
+    """Short ids and ids with JSON escapes still land on the right run, line by line."""
+    short, quoted = "abc", "q" * 34 + '"'  # the second is 36 bytes once escaped: \"
+    long_ = uid(1) + "-more"  # shares its first 36 characters with uid(1)
+    store = load_lines(
+        tmp_path,
+        *(chunk(r, seq, f"{r[:1]}{seq}") for r in (short, quoted, long_, uid(1)) for seq in (0, 1)),
+    )
+
+    assert ["a0", "a1"] == store.runs[short].chunks
+    assert ["q0", "q1"] == store.runs[quoted].chunks
+    assert ["00", "01"] == store.runs[long_].chunks
+    assert ["00", "01"] == store.runs[uid(1)].chunks
+    assert 8 == store.events
+
+
+_layout_ids = st.sampled_from([uid(1), uid(2), "short", "q" * 34 + '"'])
+_layout_event = st.one_of(
+    st.builds(lambda r, p: start(r, p, name=r), _layout_ids, st.none() | _layout_ids),
+    st.builds(
+        chunk,
+        _layout_ids,
+        st.integers(min_value=-1, max_value=4) | st.just("0"),
+        st.one_of(st.text(max_size=3), st.integers(-9, 9), st.none()),
+    ),
+    st.builds(
+        lambda r, s, n: end(r, s, chunk_count=n),
+        _layout_ids,
+        st.sampled_from(["ok", "error", "cancelled"]),
+        st.integers(min_value=0, max_value=6),
+    ),
+    st.builds(lambda r: {**chunk(r, 0), "v": 2}, _layout_ids),
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_layout_event, max_size=25), st.lists(st.integers(0, 24), max_size=3))
+def test_deferring_chunk_lines_builds_the_same_model(events: list[Any], cuts: list[int]) -> None:
+    """Loaded with chunk lines deferred or decoded at once, the model and its counts are the same."""
+    lines = [orjson.dumps(e) for e in events]
+    for cut in cuts:  # a few lines broken after the chunk prefix
+        if cut < len(lines):
+            lines[cut] = lines[cut][: len(lines[cut]) - 3]
+    data = b"".join(line + b"\n" for line in lines)
+    models = []
+    for defer in (False, True):
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "trace-a.jsonl").write_bytes(data)
+            reader = DirectoryReader(tmp, defer_chunks=defer)
+            store = RunStore()
+            for batch in reader.poll():
+                store.add_batch(batch)
+            summary = store.summary(reader)
+        runs = {
+            run_id: (run.chunks, run.pending, run.last_ts, run.chunk_count, run.status,
+                     run.seq_gaps(), [c.run_id for c in run.sorted_children()])
+            for run_id, run in store.runs.items()
+        }  # fmt: skip
+        counts = dataclasses.replace(summary, bad_line_samples=(), files=0)
+        models.append((runs, counts, sorted(store.roots)))
+
+    assert models[0] == models[1]

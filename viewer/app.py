@@ -77,7 +77,8 @@ class TraceViewer(App[None]):
         self.use_watchdog = watch
         self.clock = clock or time.time
         self.flush_interval = flush_interval
-        self.reader = DirectoryReader(self.directory)
+        # Chunk lines stay undecoded until a run's chunks are shown: most lines are chunks.
+        self.reader = DirectoryReader(self.directory, defer_chunks=True)
         self.store = RunStore()
         self.store_lock = threading.Lock()
         self.hints = Hints()
@@ -365,7 +366,7 @@ class TraceViewer(App[None]):
             traces=len(self.store.roots),
             runs=len(self.store.runs),
             events=self.store.events,
-            bad_lines=reader.bad_lines + self.store.invalid,
+            bad_lines=reader.bad_lines + self.store.invalid + self.store.undecodable,
             follow=follow,
             filter_text=" + ".join(filters),
             notice=self.notice,
