@@ -11,6 +11,7 @@ import os
 import re
 import sys
 import threading
+import warnings
 from collections.abc import Callable
 from types import FunctionType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -110,9 +111,12 @@ def check_config(config: Config) -> None:
             ) from None
     try:
         # The patterns are joined into one expression, where a global flag like "(?i)"
-        # that was fine alone is an error.
-        Redactor(keys=config.redact_keys, patterns=config.redact_patterns)
-    except re.error as exc:
+        # that was fine alone is an error (Python 3.10 only warns, and then applies
+        # the flag to every pattern: make that an error too).
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)
+            Redactor(keys=config.redact_keys, patterns=config.redact_patterns)
+    except (re.error, DeprecationWarning) as exc:
         raise ValueError(
             f"configure(redact_patterns=...): {exc}; write flags scoped, as '(?i:...)'"
         ) from None

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import math
 import os
 import re
 import socket
@@ -131,8 +132,14 @@ def _parse_ts(value: object) -> float | None:
 
 
 def _number(value: object) -> float | None:
-    if type(value) in (int, float) and value == value:  # False for NaN
-        return float(value)  # type: ignore[arg-type]  # checked just above
+    """A finite number as a float, else ``None`` (NaN, infinities, ints too big for a float)."""
+    if type(value) is float:
+        return value if math.isfinite(value) else None
+    if type(value) is int:
+        try:
+            return float(value)
+        except OverflowError:
+            return None
     return None
 
 
@@ -952,7 +959,7 @@ def _excerpt(value: Any, limit: int = 120) -> str:
 
 def format_duration(ms: float | None) -> str:
     """``"0.55 ms"``, ``"120 ms"``, ``"1.23 s"``, ``"2m 03s"``, ``"1h 02m"``; ``""`` if unknown."""
-    if ms is None:
+    if ms is None or not math.isfinite(ms):
         return ""
     if ms < 10:
         return f"{ms:.2f} ms"

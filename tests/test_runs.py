@@ -462,3 +462,13 @@ def test_deferring_chunk_lines_builds_the_same_model(events: list[Any], cuts: li
         models.append((runs, counts, sorted(store.roots)))
 
     assert models[0] == models[1]
+
+
+def test_durations_that_are_not_finite_numbers_are_unknown() -> None:
+    """inf, NaN and ints too big for a float (possible through add_events) show no duration."""
+    values = [float("inf"), float("nan"), 10**400, -float("inf")]
+    store = store_of(*(end(f"r{i}", duration_ms=v, ts=None) for i, v in enumerate(values)))
+
+    assert [None] * 4 == [store.runs[f"r{i}"].duration_ms() for i in range(4)]
+    assert 4 == len(list(render_tree(store)))
+    assert "" == format_duration(float("inf"))

@@ -459,10 +459,11 @@ def test_directory_cannot_be_created(
 ) -> None:
     """mkdir fails (a read-only file system): the call works, one warning, nothing written."""
 
-    def fail(path: Any, mode: int = 0o777, **kwargs: Any) -> None:
+    def fail(path: Any, mode: int = 0o777, *args: Any, **kwargs: Any) -> None:
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
 
-    monkeypatch.setattr(os, "mkdir", fail)
+    # Path.mkdir, not os.mkdir: on Python 3.10 pathlib holds its own reference to os.mkdir.
+    monkeypatch.setattr(Path, "mkdir", fail)
     assert [0, 2, 4] == [double(i) for i in range(3)]
     assert 1 == len(_trace_warnings(caught))
     assert not log_dir.exists()
