@@ -254,6 +254,14 @@ class Run:
         """Children in start order (timestamp, then id: UUIDv7 ids sort by time)."""
         return sorted(self.children, key=_start_order)
 
+    @property
+    def root(self) -> Run:
+        """The top of this run's tree (the run itself when it has no parent)."""
+        run = self
+        while run.parent is not None:  # parent links never form a cycle (see _link)
+            run = run.parent
+        return run
+
     def walk(self) -> Iterator[Run]:
         """This run and all its descendants, depth first, children in start order."""
         stack = [self]

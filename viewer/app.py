@@ -269,7 +269,7 @@ class TraceViewer(App[None]):
 
     def _show_matching(self, matching: list[Run]) -> None:
         with self.store_lock:
-            self._tree.show_roots(matching[: self._tree.limit], len(matching))
+            self._tree.show_roots(matching)
             if not matching:
                 empty = (
                     "No trace matches the filter (escape clears it)."
@@ -310,14 +310,18 @@ class TraceViewer(App[None]):
                 if run.run_id in roots and self._qualifies(run) and tree.add_root(run):
                     inserted += 1
             for run in dirty:
-                if tree.is_root(run.run_id):
-                    if run.run_id not in roots:
-                        tree.remove_run(run.run_id)  # a placeholder root found its parent
-                    elif tree.root_key_changed(run):
-                        tree.remove_run(run.run_id)
-                        tree.add_root(run)
-                elif self._filtering and run.run_id in roots and self._qualifies(run):
-                    inserted += tree.add_root(run)
+                if run.run_id not in roots:
+                    tree.forget(run.run_id)  # if it was a placeholder root: it found its parent
+                elif tree.root_key_changed(run):
+                    tree.remove_run(run.run_id)
+                    tree.add_root(run)
+            if self._filtering:
+                # A trace can start to match after it arrived: an error or matching text
+                # deeper down. Check each changed trace not shown yet, once per flush.
+                for root in {run.root for run in dirty}:
+                    unlisted = root.run_id in roots and not tree.is_listed(root.run_id)
+                    if unlisted and self._qualifies(root):
+                        inserted += tree.add_root(root)
             tree.refresh_runs(dirty)
             selected = self.store.get(self._selected) if self._selected else None
         if inserted and self.follow:

@@ -395,3 +395,69 @@ async def test_a_run_whose_local_writer_died_shows_as_interrupted(
         by_name = {label.split("  ")[0][2:]: label for label in labels(app)}
         assert by_name["killed"].startswith("↯")
         assert by_name["alive"].startswith("●")
+
+
+async def test_a_trace_that_starts_to_match_later_appears_under_the_search(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """Under a search, a shown-nowhere trace appears once a run deep inside it gets matching text."""
+    files.trace("alpha", children=0)
+    app = make_app(watch=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        app.search_text = "needle"
+        app.rebuild()
+        await wait_for(pilot, lambda: not app.searching)
+        assert ["No trace matches the filter (escape clears it)."] == labels(app)
+
+        def feed(*events: dict[str, Any]) -> None:
+            with app.store_lock:
+                app.store.add_events(events)
+            app.flush()
+
+        feed(_event("run.start", "r", second=1), _event("run.start", "r.c", "r", second=2))
+        assert ["No trace matches the filter (escape clears it)."] == labels(app)
+        # Only r.c changes here (its parent r is not touched), and r must now match.
+        feed(_event("run.end", "r.c", outputs="a NEEDLE in the output", second=3))
+        assert ["r"] == names(app)
+
+
+async def test_hidden_older_traces_are_counted_once_however_often_they_change(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """Under a filter, an older matching trace that keeps changing is one hidden trace, not many."""
+    for name in ("a", "b", "c"):
+        files.trace(name, children=1, error_in=0)
+    app = make_app(limit=2)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.press("e")
+        assert ["c", "b"] == names(app)[:2]
+        assert "… 1 older traces (m: show more)" == labels(app)[-1]
+
+        for second in range(3):  # the hidden trace "a" changes again and again
+            with app.store_lock:
+                app.store.add_events([_event("run.start", f"a.late{second}", "a", second=second)])
+            app.flush()
+        assert "… 1 older traces (m: show more)" == labels(app)[-1]
+        assert ["c", "b"] == names(app)[:2]
+
+
+async def test_a_stream_with_writer_ids_is_read_undecoded_and_shown_live(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """Chunk lines with the writer's 36-character ids take the deferred path and still stream in."""
+    gen = "01a20c95-05eb-78ca-9937-7a3f2070bfb0"
+    files.start(gen, run_type="llm")
+    for seq, word in enumerate(("Deferred ", "and ")):
+        files.chunk(gen, seq, word)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        # Its id was indexed: the lines after the first were filed as bytes, not parsed.
+        assert [gen] == [run.run_id for run in app.store._by_raw_id.values()]
+
+        await wait_for(pilot, lambda: "Deferred and" in detail_text(app))
+        files.chunk(gen, 2, "live")
+        await wait_for(pilot, lambda: "Deferred and live" in detail_text(app))
+        assert "3 chunks" in labels(app)[0]

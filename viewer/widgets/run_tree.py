@@ -57,7 +57,9 @@ class RunTree(Tree[str]):
         self._fresh: set[str] = set()  # nodes created since the last refresh_runs()
         self._keys: list[Key] = []  # shown roots' sort keys, ascending (oldest first)
         self._root_keys: dict[str, Key] = {}
-        self.hidden_older = 0
+        # Traces that qualify but are older than the :attr:`limit` shown: a set, so that
+        # a hidden trace offered again (it changed under a filter) is counted once.
+        self._hidden: set[str] = set()
         self._more_node: RunNode | None = None
         self._note: RunNode | None = None
 
@@ -84,8 +86,13 @@ class RunTree(Tree[str]):
 
     # -- building -----------------------------------------------------------------
 
-    def show_roots(self, roots: list[Run], total_matching: int) -> None:
-        """Replace every node: *roots* (newest first, at most :attr:`limit`)."""
+    @property
+    def hidden_older(self) -> int:
+        """How many traces qualify but are not shown (older than the newest :attr:`limit`)."""
+        return len(self._hidden)
+
+    def show_roots(self, roots: list[Run]) -> None:
+        """Replace every node: the newest :attr:`limit` of *roots* (given newest first)."""
         self.clear()
         self.nodes.clear()
         self.runs.clear()
@@ -95,12 +102,12 @@ class RunTree(Tree[str]):
         self._keys = []
         self._more_node = None
         self._note = None
-        for run in roots:
+        for run in roots[: self.limit]:
             key = root_order(run)
             self._add_run(self.root, run)
             self._keys.insert(0, key)
             self._root_keys[run.run_id] = key
-        self.hidden_older = max(0, total_matching - len(roots))
+        self._hidden = {run.run_id for run in roots[self.limit :]}
         self._update_more()
 
     def show_message(self, text: str) -> None:
@@ -108,8 +115,8 @@ class RunTree(Tree[str]):
         self._note = self.root.add_leaf(Text(printable(text), style="italic dim"), "")
 
     def add_root(self, run: Run) -> bool:
-        """Insert a new root in date order; False if it is older than everything shown."""
-        if run.run_id in self._root_keys:
+        """Insert a new root in date order; False if shown already or older than everything shown."""
+        if run.run_id in self._root_keys or run.run_id in self._hidden:
             return False
         if self._note is not None:
             self._note.remove()
@@ -117,7 +124,7 @@ class RunTree(Tree[str]):
         key = root_order(run)
         position = bisect_left(self._keys, key)
         if position == 0 and len(self._keys) >= self.limit:
-            self.hidden_older += 1
+            self._hidden.add(run.run_id)
             self._update_more()
             return False
         self._keys.insert(position, key)
@@ -128,9 +135,18 @@ class RunTree(Tree[str]):
         return True
 
     def _drop_oldest(self) -> None:
-        self.remove_run(self._keys[0][1])  # a root's key ends with its run id
-        self.hidden_older += 1
+        run_id = self._keys[0][1]  # a root's key ends with its run id
+        self.remove_run(run_id)
+        self._hidden.add(run_id)
         self._update_more()
+
+    def forget(self, run_id: str) -> None:
+        """A run is no longer a trace (a placeholder root found its parent): drop its node."""
+        if run_id in self._root_keys:
+            self.remove_run(run_id)
+        if run_id in self._hidden:
+            self._hidden.discard(run_id)
+            self._update_more()
 
     def remove_run(self, run_id: str) -> None:
         """Remove a run's node (and its subtree's) if it has one."""
@@ -154,6 +170,10 @@ class RunTree(Tree[str]):
     def is_root(self, run_id: str) -> bool:
         """Whether this run is shown as a trace (top-level node)."""
         return run_id in self._root_keys
+
+    def is_listed(self, run_id: str) -> bool:
+        """Whether this trace is shown, or counted among the older ones not shown."""
+        return run_id in self._root_keys or run_id in self._hidden
 
     @property
     def shown_roots(self) -> int:
