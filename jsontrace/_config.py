@@ -134,7 +134,8 @@ def configure(
         if value is not None:
             changes[name] = _check_int(name, value, minimum=1)
     if max_segments is not None:
-        changes["max_segments"] = _check_int("max_segments", max_segments, minimum=1)
+        # 0 means "keep every segment" (the default), since None already means "no change".
+        changes["max_segments"] = _check_int("max_segments", max_segments, minimum=0) or None
     if redact_keys is not None:
         changes["redact_keys"] = _check_strings("redact_keys", redact_keys)
     if redact_patterns is not None:

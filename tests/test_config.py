@@ -117,7 +117,7 @@ def test_configure_accepts_paths_and_iterables(tmp_path: Path) -> None:
         ({"max_bytes": "64M"}, "max_bytes=...) must be an int >= 1, got '64M'"),
         ({"max_chars": 1.5}, "max_chars=...) must be an int >= 1, got 1.5"),
         ({"max_items": 0}, "max_items=...) must be an int >= 1, got 0"),
-        ({"max_segments": 0, "max_items": 5}, "max_segments=...) must be an int >= 1, got 0"),
+        ({"max_segments": -1, "max_items": 5}, "max_segments=...) must be an int >= 0, got -1"),
         ({"enabled": "no"}, "enabled=...) must be True or False, got 'no'"),
         ({"redact": 0}, "redact=...) must be True or False, got 0"),
         ({"redact_keys": "session"}, "redact_keys=...) must be a list of strings, got 'session'"),

@@ -251,6 +251,15 @@ def test_retention_set_later_applies_to_segments_already_written(log_dir: Path) 
     assert _writer_in_use().path == left
 
 
+def test_max_segments_zero_keeps_every_segment_again(log_dir: Path) -> None:
+    """configure(max_segments=0) undoes a limit: rotation no longer deletes anything."""
+    jsontrace.configure(max_bytes=300, max_segments=1)
+    jsontrace.configure(max_segments=0)
+    for i in range(10):
+        double(i)
+    assert len(list(log_dir.glob("*.jsonl"))) > 3
+
+
 def test_disabled_writes_nothing(log_dir: Path) -> None:
     """configure(enabled=False): the traced function runs, no file or directory appears."""
     jsontrace.configure(enabled=False)
