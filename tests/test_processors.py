@@ -208,6 +208,8 @@ TOKENS = [
     "AKIA" + "ABCDEFGHIJKLMNOP",
     "ASIA" + "ABCDEFGHIJKLMNOP",
     "AIza" + "C" * 35,
+    "Basic dXNlcjpwYXNzd29yZA==",  # HTTP Basic credentials
+    "basic dXNlcjpwYXNz",  # no padding, no digit: a capital after the first letter
 ]
 
 
@@ -220,7 +222,20 @@ def test_token_shapes_inside_strings_are_redacted(token: str) -> None:
     assert ["chunk", "tags[0]"] == event["redacted"]
 
 
-@pytest.mark.parametrize("text", ["sk-short", "ask-me-anything", "the bearer of news", "AKIA"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sk-short",
+        "ask-me-anything",
+        "the bearer of news",
+        "AKIA",
+        "basic knowledge",
+        "Basic Income",
+        "BASIC instructions",
+        "mailto:bob@example.com",
+        "ssh://git@github.com/org/repo",
+    ],
+)
 def test_text_that_only_resembles_a_token_stays(text: str) -> None:
     """Short or ordinary words are not mistaken for tokens."""
     event = {"event": "run.chunk", "chunk": text}
@@ -423,3 +438,26 @@ def test_namespaces_and_namedtuples_are_redacted_by_key() -> None:
     assert {"api_key": REDACTED, "model": "gpt"} == event["inputs"]["args"]
     assert {"password": REDACTED, "n": 1} == event["inputs"]["ns"]
     assert {"user": "bob", "api_key": REDACTED} == event["inputs"]["creds"]
+
+
+@pytest.mark.parametrize("field", ["chunk", "tags"])
+def test_a_password_in_a_url_is_redacted_and_the_user_kept(field: str) -> None:
+    """scheme://user:password@host loses the password only, in text and in containers."""
+    url = "postgres://bob:s3cr3t@db.local:5432/app"
+    value: Any = f"connect to {url} now" if field == "chunk" else [url]
+    event = redact({"event": "run.chunk", field: value})
+
+    expected = "postgres://bob:[REDACTED]@db.local:5432/app"
+    assert (f"connect to {expected} now" if field == "chunk" else [expected]) == event[field]
+
+
+def test_header_pairs_under_secret_names_are_redacted() -> None:
+    """Headers as [name, value] pairs (ASGI, httpx lists) lose the values of secret names."""
+    headers = [("Authorization", "Bearer xyz"), ("X-Api-Key", "k-1"), ("Accept", "json")]
+    event = redact({"event": "run.start", "inputs": {"headers": headers, "words": ["token", "a"]}})
+
+    assert [["Authorization", REDACTED], ["X-Api-Key", REDACTED], ["Accept", "json"]] == (
+        event["inputs"]["headers"]
+    )
+    assert ["token", "a"] == event["inputs"]["words"]  # a list of words is not a header list
+    assert ["inputs.headers[0][1]", "inputs.headers[1][1]"] == event["redacted"]
