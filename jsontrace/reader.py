@@ -63,8 +63,8 @@ _loads = orjson.loads
 _JSONDecodeError = orjson.JSONDecodeError
 
 #: Where a batch's lines came from: ``(file name, generation, start offset, end offset)``.
-#: The generation changes when a file is truncated or replaced, so old offsets are
-#: never used on new content.
+#: The generation changes when a file is truncated, replaced, or deleted and made again,
+#: so old offsets are never used on new content.
 Source = tuple[str, int, int, int]
 
 
@@ -136,7 +136,8 @@ class FileState:
 class DirectoryReader:
     """Reads every ``*.jsonl`` file of one directory incrementally; thread-safe.
 
-    ``defer_chunks`` leaves the writer's chunk lines undecoded (see :class:`Batch`).
+    ``defer_chunks`` leaves the writer's chunk lines undecoded (see :class:`Batch`) the
+    first time a file is read; a file read again from the start is decoded in full.
 
     Counters: :attr:`bad_lines` (with :attr:`bad_samples`), :attr:`lines`,
     :attr:`bytes_read`, :attr:`truncations`; :attr:`files` maps each file name
@@ -166,6 +167,9 @@ class DirectoryReader:
         self.deleted_files = 0
         self.notices: deque[str] = deque(maxlen=_MAX_NOTICES)
         self._lock = threading.RLock()
+        # The next generation of each file name that went away: a file made again under
+        # the same name is read from 0 as a new generation, never as the first reading.
+        self._next_generation: dict[str, int] = {}
 
     # -- public API -------------------------------------------------------------
 
@@ -185,9 +189,7 @@ class DirectoryReader:
             return []
         with self._lock:
             for gone in self.files.keys() - set(names):
-                del self.files[gone]
-                self.deleted_files += 1
-                self._notice(f"{gone} was deleted")
+                self._forget(gone)
         return names
 
     def pending_bytes(self) -> int:
@@ -255,9 +257,8 @@ class DirectoryReader:
         try:
             f = open(path, "rb")  # noqa: SIM115 - closed in the finally below, across yields
         except FileNotFoundError:
-            if self.files.pop(name, None) is not None:
-                self.deleted_files += 1
-                self._notice(f"{name} was deleted")
+            if name in self.files:
+                self._forget(name)
             return
         except OSError as exc:
             self._notice(f"cannot read {name}: {exc.strerror or exc}")
@@ -271,10 +272,17 @@ class DirectoryReader:
         finally:
             f.close()
 
+    def _forget(self, name: str) -> None:
+        state = self.files.pop(name)
+        self._next_generation[name] = state.generation + 1
+        self.deleted_files += 1
+        self._notice(f"{name} was deleted")
+
     def _state_for(self, name: str, st: os.stat_result) -> FileState:
         state = self.files.get(name)
         if state is None:
-            state = self.files[name] = FileState(name, inode=st.st_ino)
+            generation = self._next_generation.pop(name, 0)
+            state = self.files[name] = FileState(name, generation=generation, inode=st.st_ino)
         elif st.st_ino != state.inode or st.st_size < state.offset:
             why = "was replaced" if st.st_ino != state.inode else "shrank"
             self.truncations += 1
@@ -333,7 +341,9 @@ class DirectoryReader:
         source = (state.name, state.generation, state.offset, state.offset + len(block))
         prefix = fmt.CHUNK_LINE_PREFIX
         deferred: list[bytes] = []
-        if self.defer_chunks:
+        # Lines read again (the file was replaced, truncated or made again) are mostly
+        # repeats: decoded now, they are found to be so at once instead of piling up.
+        if self.defer_chunks and state.generation == 0:
             # Two comprehensions are far cheaper than one loop that sorts each line.
             deferred = [line for line in lines if line.startswith(prefix)]
         try:

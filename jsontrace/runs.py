@@ -655,7 +655,7 @@ class RunStore:
         try:
             event = _loads(line)
         except _JSONDecodeError as exc:
-            self._bad_raw(line, exc, source[0])
+            self._bad_raw(line, source[0], exc)
             return
         self._add([event], source, None)
         run_id = event.get(fmt.RUN_ID) if isinstance(event, dict) else None
@@ -665,25 +665,47 @@ class RunStore:
             self._by_raw_id[key] = run
 
     def _decode(self, run: Run) -> None:
-        """Decode and file a run's deferred chunk lines (they were counted as events)."""
+        """Decode and file a run's deferred chunk lines (they were counted as events).
+
+        Only this run's chunks and the counters change: a line that decodes to
+        anything else (a repeated key overriding ``event`` or ``run_id``) is
+        invalid, so that decoding, which may happen while the forest is being
+        walked, never adds, moves or re-parents a run.
+        """
         lines, run.raw = run.raw, None
         if not lines:
             return
+        self.events -= len(lines)  # counted when filed; _add counts the good ones again
         events: list[Any] = []
+        run_id = run.run_id
         for line in lines:
             try:
-                events.append(_loads(line))
+                event = _loads(line)
             except _JSONDecodeError as exc:
-                self._bad_raw(line, exc, run.sources[-1][0] if run.sources else "")
-        self.events -= len(lines)
+                self._bad_raw(line, f"run {printable(run_id)}", exc)
+                continue
+            if (
+                type(event) is dict
+                and event.get(fmt.EVENT) == fmt.CHUNK
+                and event.get(fmt.RUN_ID) == run_id
+            ):
+                events.append(event)
+                continue
+            self.invalid += 1
+            if len(self.invalid_samples) < _MAX_SAMPLES:
+                self.invalid_samples.append(
+                    f"a line that starts as a chunk of run {printable(run_id)} is something else:"
+                    f" {_excerpt(line.decode('utf-8', 'backslashreplace'))}"
+                )
         self._add(events, None, None)
 
-    def _bad_raw(self, line: bytes, exc: Exception, file: str) -> None:
+    def _bad_raw(self, line: bytes, where: str, exc: Exception) -> None:
+        # Where: the file for a line decoded as it was read, else the run it was filed
+        # under (its file and line number are not kept; ``jsontrace doctor`` gives them).
         self.undecodable += 1
         if len(self.invalid_samples) < _MAX_SAMPLES:
             excerpt = _excerpt(line.decode("utf-8", "backslashreplace"))
-            where = f"{file}: " if file else ""
-            self.invalid_samples.append(f"{where}chunk line is not JSON ({exc}): {excerpt}")
+            self.invalid_samples.append(f"{where}: chunk line is not JSON ({exc}): {excerpt}")
 
     def settle(self) -> None:
         """Decode every deferred chunk line, so that every counter is exact."""
@@ -710,6 +732,8 @@ class RunStore:
                     seq = event[fmt.CHUNK_SEQ]
                     if run is None:
                         run = self._placeholder(run_id, event)
+                    if run.raw is not None:  # chunk lines of this run wait: file them first
+                        self._decode(run)
                     chunks = run._chunks
                     if seq == len(chunks) and run._pending is None and type(seq) is int:
                         chunks.append(event[fmt.CHUNK_VALUE])
@@ -858,7 +882,7 @@ class RunStore:
     def seq_gaps(self) -> dict[str, list[tuple[int, int]]]:
         """Every run with missing chunk seqs, with the missing ranges."""
         gaps = {}
-        for run_id, run in self.runs.items():
+        for run_id, run in list(self.runs.items()):
             if run.pending or run.declared_chunk_count is not None:
                 found = run.seq_gaps()
                 if found:

@@ -224,3 +224,21 @@ def test_a_bad_line_among_deferred_chunk_lines_is_counted_with_its_line_number(
         reader.bad_lines,
         str(reader.bad_samples[0]).split(" (")[0],
     )
+
+
+def test_a_file_made_again_under_its_name_is_a_new_generation_read_in_full(
+    tmp_path: Path,
+) -> None:
+    """Deleted and written again: new generation, and no chunk line deferred (they may be repeats)."""
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(chunk_line(0) + chunk_line(1))
+    reader = DirectoryReader(tmp_path, defer_chunks=True)
+    first = next(reader.poll())
+
+    path.unlink()
+    list(reader.poll())  # notices the deletion
+    path.write_bytes(chunk_line(0) + chunk_line(1))
+    again = next(reader.poll())
+
+    assert (0, 2, 0) == (first.source[1], len(first.chunk_lines), len(first.events))
+    assert (1, 0, 2) == (again.source[1], len(again.chunk_lines), len(again.events))

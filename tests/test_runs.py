@@ -396,7 +396,7 @@ def test_bad_and_repeated_deferred_lines_are_counted_once_decoded(tmp_path: Path
     summary = store.summary()
 
     assert (3, 1, 1) == (store.events, summary.duplicate_events, summary.bad_lines)
-    assert "trace-a.jsonl: chunk line is not JSON" in summary.bad_line_samples[0]
+    assert summary.bad_line_samples[0].startswith(f"run {a}: chunk line is not JSON")
     assert ["x", "x"] == store.runs[a].chunks
 
 
@@ -472,3 +472,44 @@ def test_durations_that_are_not_finite_numbers_are_unknown() -> None:
     assert [None] * 4 == [store.runs[f"r{i}"].duration_ms() for i in range(4)]
     assert 4 == len(list(render_tree(store)))
     assert "" == format_duration(float("inf"))
+
+
+def test_a_file_replaced_by_a_copy_adds_no_deferred_lines(tmp_path: Path) -> None:
+    """Read again from 0 (rsync-style replace), repeats are counted at once, not held as bytes."""
+    a = uid(1)
+    path = tmp_path / "trace-a.jsonl"
+    data = b"".join(orjson.dumps(e) + b"\n" for e in [start(a), *(chunk(a, s) for s in range(5))])
+    path.write_bytes(data)
+    reader = DirectoryReader(tmp_path, defer_chunks=True)
+    store = RunStore()
+    for batch in reader.poll():
+        store.add_batch(batch)
+    held = len(store.runs[a].raw or ())
+
+    for _ in range(3):
+        copy = tmp_path / "copy.tmp"
+        copy.write_bytes(data)
+        copy.replace(path)  # a new inode under the same name
+        for batch in reader.poll():
+            store.add_batch(batch)
+
+    assert len(store.runs[a].raw or ()) <= held
+    assert (6, 18) == (store.events, store.duplicates)
+
+
+def test_a_deferred_line_that_decodes_to_another_run_is_invalid_and_moves_nothing(
+    tmp_path: Path,
+) -> None:
+    """Repeated keys can make a chunk line decode to another run or kind: counted, never filed."""
+    a, b = uid(1), uid(2)
+    line = orjson.dumps(chunk(a, 1, "evil"))[:-1]
+    forged = [line + b',"run_id":"' + b.encode() + b'"}', line + b',"event":"run.start"}']
+    store = load_lines(
+        tmp_path, chunk(a, 0, "ok"), start(b), chunk(b, 0, "b0"), raw=b"\n".join(forged) + b"\n"
+    )
+
+    store.settle()
+
+    assert (["ok"], ["b0"]) == (store.runs[a].chunks, store.runs[b].chunks)
+    assert (2, 3) == (store.invalid, store.events)
+    assert [a, b] == sorted(store.roots)

@@ -80,7 +80,8 @@ class TraceViewer(App[None]):
         # Chunk lines stay undecoded until a run's chunks are shown: most lines are chunks.
         self.reader = DirectoryReader(self.directory, defer_chunks=True)
         self.store = RunStore()
-        self.store_lock = threading.Lock()
+        # Reentrant: the tree takes it to expand a node, also when the app already has it.
+        self.store_lock = threading.RLock()
         self.hints = Hints()
         self.loaded = False
         self.follow = follow
@@ -94,7 +95,7 @@ class TraceViewer(App[None]):
         self._last_flush = 0.0
         self._followed: str | None = None  # the trace follow mode last opened
         self._flush_pending = False
-        self._tree = RunTree(limit=limit, id="tree")
+        self._tree = RunTree(limit=limit, lock=self.store_lock, id="tree")
         self._tree.now = self.clock
         self._detail = RunDetail(id="detail")
         self._status = StatusBar(id="status")

@@ -461,3 +461,30 @@ async def test_a_stream_with_writer_ids_is_read_undecoded_and_shown_live(
         files.chunk(gen, 2, "live")
         await wait_for(pilot, lambda: "Deferred and live" in detail_text(app))
         assert "3 chunks" in labels(app)[0]
+
+
+async def test_expanding_a_node_reads_runs_under_the_store_lock(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """Expanding may decode a child's chunk lines (which changes the store): only with the lock held."""
+    root, gen = "01a20c95-05eb-78ca-9937-000000000001", "01a20c95-05eb-78ca-9937-000000000002"
+    files.start(root)
+    files.start(gen, root, trace=root, run_type="llm")
+    for seq in range(3):
+        files.chunk(gen, seq, "tok", trace=root)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        decode = app.store._decode
+        held: list[bool] = []
+
+        def spy(run: Any) -> None:
+            held.append(app.store_lock._is_owned())  # type: ignore[attr-defined]
+            decode(run)
+
+        app.store._decode = spy  # type: ignore[method-assign]
+        await pilot.press("right")
+        await wait_for(pilot, lambda: len(labels(app)) == 2)
+
+        assert "3 chunks" in labels(app)[1]
+        assert held and all(held)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from typing import ClassVar
 
 from rich.style import Style
@@ -40,8 +42,18 @@ class RunTree(Tree[str]):
         Binding("left", "collapse_or_parent", "Collapse", show=False),
     ]
 
-    def __init__(self, *, limit: int = 500, id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        limit: int = 500,
+        lock: AbstractContextManager[object] | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__("traces", id=id)
+        # The store's lock, taken where the tree reads runs on its own (expanding a
+        # node): reading a run may decode its chunk lines, which changes the store.
+        # Reentrant, since the app also expands nodes while it holds it.
+        self.store_lock: AbstractContextManager[object] = lock or contextlib.nullcontext()
         self.show_root = False
         self.guide_depth = 3
         # Enter and clicks toggle in action_select_cursor, synchronously (see there).
@@ -195,9 +207,10 @@ class RunTree(Tree[str]):
         if not run_id or run_id in self._populated:
             return
         self._populated.add(run_id)
-        for child in self.runs[run_id].sorted_children():
-            if child.run_id not in self.nodes:
-                self._add_run(node, child)
+        with self.store_lock:
+            for child in self.runs[run_id].sorted_children():
+                if child.run_id not in self.nodes:
+                    self._add_run(node, child)
 
     def begin_update(self) -> None:
         """Start a tick: nodes made from now until :meth:`refresh_runs` have current labels."""
