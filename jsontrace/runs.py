@@ -602,6 +602,9 @@ class RunStore:
         # A deferred chunk line's bytes from the run id to its closing '",' -> its run,
         # once a first line with those bytes was decoded and its run id matched them.
         self._by_raw_id: dict[bytes, Run] = {}
+        # Runs given undecoded lines since they were last decoded (some may be decoded
+        # since, when something read their chunks): what settle() works through.
+        self._unsettled: list[Run] = []
 
     # -- ingest -----------------------------------------------------------------
 
@@ -641,6 +644,7 @@ class RunStore:
                 group = list(same)
             if run.raw is None:
                 run.raw = group
+                self._unsettled.append(run)
             else:
                 run.raw += group
             touched.add(run)
@@ -698,6 +702,7 @@ class RunStore:
                     f" {_excerpt(line.decode('utf-8', 'backslashreplace'))}"
                 )
         self._add(events, None, None)
+        self._dirty.add(run)  # its counts may differ now (a bad line, a repeat)
 
     def _bad_raw(self, line: bytes, where: str, exc: Exception) -> None:
         # Where: the file for a line decoded as it was read, else the run it was filed
@@ -707,11 +712,24 @@ class RunStore:
             excerpt = _excerpt(line.decode("utf-8", "backslashreplace"))
             self.invalid_samples.append(f"{where}: chunk line is not JSON ({exc}): {excerpt}")
 
-    def settle(self) -> None:
-        """Decode every deferred chunk line, so that every counter is exact."""
-        for run in list(self.runs.values()):
+    def settle(self, runs: int | None = None) -> bool:
+        """Decode the deferred chunk lines of every run (or of up to *runs* runs).
+
+        Afterwards every counter is exact. Returns whether some runs still wait
+        (a caller with time to spare, the viewer's reader, settles a slice at a time).
+        """
+        unsettled = self._unsettled
+        count = len(unsettled) if runs is None else min(runs, len(unsettled))
+        for run in unsettled[len(unsettled) - count :]:
             if run.raw is not None:
                 self._decode(run)
+        del unsettled[len(unsettled) - count :]
+        return bool(unsettled)
+
+    @property
+    def unsettled(self) -> int:
+        """How many runs may hold undecoded chunk lines (see :meth:`settle`)."""
+        return len(self._unsettled)
 
     def add_events(self, events: Iterable[Any], source: Source | None = None) -> None:
         """File events that did not come from a reader (tests, in-memory captures)."""

@@ -513,3 +513,18 @@ def test_a_deferred_line_that_decodes_to_another_run_is_invalid_and_moves_nothin
     assert (["ok"], ["b0"]) == (store.runs[a].chunks, store.runs[b].chunks)
     assert (2, 3) == (store.invalid, store.events)
     assert [a, b] == sorted(store.roots)
+
+
+def test_settle_works_through_runs_a_slice_at_a_time(tmp_path: Path) -> None:
+    """settle(runs=N) decodes N waiting runs per call and says whether any still wait."""
+    events = [
+        e for n in range(1, 6) for e in (chunk(uid(n), 0), chunk(uid(n), 1), chunk(uid(n), 1))
+    ]
+    store = load_lines(tmp_path, *events)
+    assert (5, 15) == (store.unsettled, store.events)
+
+    assert store.settle(runs=2)
+    assert (3, 13, 2) == (store.unsettled, store.events, store.duplicates)
+    assert not store.settle(runs=10)
+    assert (0, 10, 5) == (store.unsettled, store.events, store.duplicates)
+    assert all(run.raw is None for run in store.runs.values())

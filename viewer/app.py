@@ -38,6 +38,10 @@ __all__ = ["TraceViewer"]
 RESCAN_INTERVAL_S = 2.0
 #: The shortest time between two reads; hints arriving meanwhile are merged.
 MIN_READ_INTERVAL_S = 0.02
+#: Runs whose deferred chunk lines are decoded per step when the reader has time (a few
+#: milliseconds under the store lock), so that the counts of bad and repeated lines
+#: become exact soon after loading without holding up the screen.
+SETTLE_RUNS = 200
 
 
 class TraceViewer(App[None]):
@@ -152,17 +156,34 @@ class TraceViewer(App[None]):
         if problem:
             self.post_message(Notice(problem))
         try:
+            last_scan = time.monotonic()
             while not worker.is_cancelled and not self.hints.closed:
-                names = self.hints.take(RESCAN_INTERVAL_S)
+                settling = self.store.unsettled > 0
+                names = self.hints.take(MIN_READ_INTERVAL_S if settling else RESCAN_INTERVAL_S)
                 if worker.is_cancelled or self.hints.closed:
                     break
-                if self._read(names):
-                    self.post_message(DataReady())
+                now = time.monotonic()
+                if names or now - last_scan >= RESCAN_INTERVAL_S:
+                    last_scan = now if not names else last_scan
+                    if self._read(names):
+                        self.post_message(DataReady())
+                if settling:
+                    self._settle_some()
                 # Under a flood every write is a hint: pausing a moment lets one read
                 # take many lines (and leaves the GIL to the UI thread meanwhile).
                 time.sleep(MIN_READ_INTERVAL_S)
         finally:
             watcher.stop()
+
+    def _settle_some(self) -> None:
+        """Decode a slice of deferred chunk lines; tell the screen if a count changed."""
+        store = self.store
+        with self.store_lock:
+            before = (store.events, store.invalid, store.undecodable)
+            store.settle(SETTLE_RUNS)
+            changed = before != (store.events, store.invalid, store.undecodable)
+        if changed:
+            self.post_message(DataReady())
 
     def _read(self, names: frozenset[str]) -> bool:
         """Read the hinted files (or everything); True if any line was read."""

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import TraceFiles, wait_for
 from textual.widgets import Input
 
+import viewer.app
 from viewer.app import TraceViewer
 from viewer.widgets import HelpScreen, RunTree
 
@@ -464,9 +466,10 @@ async def test_a_stream_with_writer_ids_is_read_undecoded_and_shown_live(
 
 
 async def test_expanding_a_node_reads_runs_under_the_store_lock(
-    files: TraceFiles, make_app: Callable[..., TraceViewer]
+    files: TraceFiles, make_app: Callable[..., TraceViewer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Expanding may decode a child's chunk lines (which changes the store): only with the lock held."""
+    monkeypatch.setattr(viewer.app, "SETTLE_RUNS", 0)  # leave the lines for the expansion
     root, gen = "01a20c95-05eb-78ca-9937-000000000001", "01a20c95-05eb-78ca-9937-000000000002"
     files.start(root)
     files.start(gen, root, trace=root, run_type="llm")
@@ -488,3 +491,21 @@ async def test_expanding_a_node_reads_runs_under_the_store_lock(
 
         assert "3 chunks" in labels(app)[1]
         assert held and all(held)
+
+
+async def test_a_bad_chunk_line_is_counted_soon_after_loading_without_opening_its_run(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """Deferred chunk lines are decoded while the reader is idle: the status bar counts a bad one."""
+    gen = "01a20c95-05eb-78ca-9937-000000000002"
+    files.start("parent")
+    files.start(gen, "parent", run_type="llm")  # inside a folded trace: no label reads it
+    files.chunk(gen, 0, "fine")
+    with files.path.open("ab") as f:  # the writer's layout, cut short: bad JSON
+        f.write(b'{"event":"run.chunk","run_id":"' + gen.encode() + b'","trace_id":"x","v":1\n')
+    files.trace("newer", children=0)  # the selected trace
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        await wait_for(pilot, lambda: "1 bad lines" in app._status.plain)
+        assert 0 == app.store.unsettled
