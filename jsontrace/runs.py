@@ -631,11 +631,11 @@ class RunStore:
             run = index.get(key)
             if run is None:
                 group = list(same)
-                self._add_first_raw(group[0], source)
+                self._decode_now(group[0], source)
                 run = index.get(key)
                 if run is None:  # not indexable: decode every line
                     for line in group[1:]:
-                        self._add_first_raw(line, source)
+                        self._decode_now(line, source)
                     continue
                 del group[0]
                 if not group:
@@ -655,7 +655,8 @@ class RunStore:
                 run.sources.append(source)
         self._dirty |= touched
 
-    def _add_first_raw(self, line: bytes, source: Source) -> None:
+    def _decode_now(self, line: bytes, source: Source) -> None:
+        """Decode and file one chunk line; index its id bytes if the id is written literally."""
         try:
             event = _loads(line)
         except _JSONDecodeError as exc:
@@ -719,6 +720,7 @@ class RunStore:
         (a caller with time to spare, the viewer's reader, settles a slice at a time).
         """
         unsettled = self._unsettled
+        # From the end: the runs filed last are the likeliest to be looked at next.
         count = len(unsettled) if runs is None else min(runs, len(unsettled))
         for run in unsettled[len(unsettled) - count :]:
             if run.raw is not None:
