@@ -11,6 +11,7 @@ optimisation can be aimed where the time is.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import timeit
@@ -51,7 +52,15 @@ def per_call(fn: Callable[[], Any]) -> float:
 
 
 def main() -> int:
+    # The timing loops write hundreds of megabytes: never leave them behind.
     directory = tempfile.mkdtemp(prefix="jsontrace-stages-")
+    try:
+        return measure(directory)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def measure(directory: str) -> int:
     jsontrace.configure(dir=directory)
     traced = jsontrace.traceable(stream)
     list(traced(2))  # build the pipeline, open the file
@@ -79,6 +88,7 @@ def main() -> int:
     fd = os.open(os.path.join(directory, "floor.jsonl"), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     floor = per_call(lambda: os.write(fd, orjson.dumps(stamped, option=orjson.OPT_APPEND_NEWLINE)))
     syscall = per_call(lambda: os.write(fd, line))
+    os.close(fd)
 
     rows = [
         ("whole chunk, traced", whole),

@@ -6,6 +6,7 @@ live in docs/performance.md, from full runs.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,13 +14,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _run(script: str, *args: str) -> str:
+def _run(script: str, *args: str, env: dict[str, str] | None = None) -> str:
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / script), *args],
         capture_output=True,
         text=True,
         timeout=300,
         cwd=ROOT,
+        env=None if env is None else {**os.environ, **env},
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -41,9 +43,10 @@ def test_overhead_quick_prints_every_row_and_ratio() -> None:
     assert "jsontrace/floor" in out and "jsontrace/OTel" in out
 
 
-def test_stages_prints_each_step_of_the_hot_path() -> None:
-    """stages.py splits a chunk's cost into wrapper, processors, writer and the floor."""
-    out = _run("stages.py")
+def test_stages_prints_each_step_of_the_hot_path(tmp_path: Path) -> None:
+    """stages.py splits a chunk's cost into wrapper, processors, writer and the floor; cleans up."""
+    out = _run("stages.py", env={"TMPDIR": str(tmp_path)})
+    assert [] == list(tmp_path.iterdir())  # it writes hundreds of MB: none may stay
     for row in (
         "generator wrapper",
         "stamp_time",
