@@ -167,6 +167,11 @@ _CAPITAL_SHAPES = re.compile(rb"A(?:[KS]IA|Iza)")
 _BEARER = b"bearer"
 _BASIC = b"basic"
 _KEEP_USER = r"\1" + REDACTED
+# Basic credentials as rendered JSON: the whitespace may be escaped or not ASCII.
+_BASIC_JSON = re.compile(
+    rb"(?i:basic)(?:\s|\\[tnr]|\\u[0-9a-fA-F]{4}|[\x80-\xff])+"
+    rb"(?=[A-Za-z0-9+/]*(?:[0-9+/=]|[A-Za-z0-9+/][A-Z]))[A-Za-z0-9+/]{8,}"
+)
 # A URL with a password, as rendered JSON (quotes end the string).
 _URL_PASSWORD_JSON = re.compile(rb'://[^\s/?#@:"]{1,256}:[^\s/?#@"]{1,256}@')
 _SCALARS = (int, float, bool)
@@ -216,15 +221,16 @@ class Redactor:
         reversed_names = b"|".join(
             re.escape(orjson.dumps(name)[1:-1][::-1]).replace(b"_", b"[_-]?") for name in names
         )
-        # A header pair ["X-Api-Key", "..."] reads '"...","yek-ipa-x"[' reversed.
         self._reversed_gate = re.compile(
-            b':"(?:'
-            + reversed_names
-            + b')|","(?:'
-            + reversed_names
-            + b')[^"]{0,64}"\\[|'
-            + b"|".join(_REVERSED_SHAPES)
+            b':"(?:' + reversed_names + b")|" + b"|".join(_REVERSED_SHAPES)
         )
+        # A header pair inside a list of pairs: '[["x-api-key","...' or ',["x-api-key",...'.
+        # Searched only when the text holds a list in a list (a plain list of strings
+        # such as a generator's outputs would make every '","' a candidate).
+        forward_names = b"|".join(
+            re.escape(orjson.dumps(name)[1:-1]).replace(b"_", b"[_-]?") for name in names
+        )
+        self._pair_gate = re.compile(b'[\\[,]\\["[^"]{0,64}?(?:' + forward_names + b')",')
         self._always = bool(extra_patterns)
         self._key_cache: dict[str, bool] = {}
 
@@ -233,9 +239,13 @@ class Redactor:
         return (
             self._reversed_gate.search(lowered[::-1]) is not None
             or _BEARER in lowered
-            or _BASIC in lowered
             or _CAPITAL_SHAPES.search(rendered) is not None
+            or (_BASIC in lowered and _BASIC_JSON.search(rendered) is not None)
             or (b"@" in rendered and _URL_PASSWORD_JSON.search(rendered) is not None)
+            or (
+                (b'[["' in lowered or b',["' in lowered)
+                and self._pair_gate.search(lowered) is not None
+            )
         )
 
     def __call__(self, _logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:

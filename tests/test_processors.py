@@ -461,3 +461,17 @@ def test_header_pairs_under_secret_names_are_redacted() -> None:
     )
     assert ["token", "a"] == event["inputs"]["words"]  # a list of words is not a header list
     assert ["inputs.headers[0][1]", "inputs.headers[1][1]"] == event["redacted"]
+
+
+def test_ordinary_lists_and_text_do_not_take_the_slow_path() -> None:
+    """A generator's outputs like ["token", ...] or 'basic knowledge' deep inside stay the same objects.
+
+    The slow path parses the value back and walks every string: on a long stream's
+    end event that cost more than the stream's chunks together.
+    """
+    outputs = ["token"] * 50
+    nested = {"a": {"text": "basic knowledge of the token budget"}, "pairs": [["k", "v"]]}
+    event = Redactor()(None, "emit", {"event": "run.end", "outputs": outputs, "metadata": nested})
+
+    assert event["outputs"] is outputs
+    assert event["metadata"] is nested
