@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import jsontrace
 from jsontrace import processors
@@ -475,3 +477,43 @@ def test_ordinary_lists_and_text_do_not_take_the_slow_path() -> None:
 
     assert event["outputs"] is outputs
     assert event["metadata"] is nested
+
+
+_SECRETISH_TEXT = st.sampled_from(
+    [
+        "Basic dXNlcjpwYXNz",
+        "basic\tdXNlcjpwYXNzd29yZA==",
+        "Basic\u00a0QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+        "basic knowledge",
+        "postgres://bob:s3cr3t@db:5432/x",
+        "ssh://git@host/repo",
+        "Bearer abc123def456",
+        "sk-" + "a1B2" * 6,
+        "token",
+        "x",
+        "",
+    ]
+)
+_KEY_NAMES = st.sampled_from(
+    ["api_key", "X-Api-Key", "Authorization", "token", "max_tokens", "eos_token", "name", "k"]
+)
+_VALUES = st.recursive(
+    st.one_of(_SECRETISH_TEXT, st.text(max_size=12), st.integers(), st.none()),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(_KEY_NAMES, inner, max_size=4),
+        st.lists(st.lists(st.one_of(_KEY_NAMES, inner), min_size=2, max_size=2), max_size=3),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_VALUES, st.dictionaries(_KEY_NAMES, _VALUES, max_size=4))
+def test_the_pre_checks_never_miss_what_a_full_walk_redacts(outputs: Any, metadata: Any) -> None:
+    """Whatever the cheap gates let through unwalked, walking every value would not change either."""
+    walk_all = Redactor()
+    walk_all._always = True  # what custom patterns force: no pre-check, every value walked
+    event = {"event": "run.end", "outputs": outputs, "metadata": metadata}
+
+    assert redact(event, walk_all) == redact(event)
