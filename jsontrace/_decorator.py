@@ -153,9 +153,9 @@ def _make_binder(
     defaults = {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
     keyword_only = [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
     var_args = next((p.name for p in params if p.kind is inspect.Parameter.VAR_POSITIONAL), None)
-    has_var_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+    var_kwargs = next((p.name for p in params if p.kind is inspect.Parameter.VAR_KEYWORD), None)
     recorded = names[skip:] + keyword_only
-    simple = not defaults and not keyword_only and var_args is None and not has_var_kwargs
+    simple = not defaults and not keyword_only and var_args is None and var_kwargs is None
     simple_names = tuple(names[skip:])
     count = len(names)
 
@@ -177,9 +177,16 @@ def _make_binder(
                 inputs[name] = defaults[name]
         if var_args is not None:
             inputs[var_args] = list(args[len(names) :])
+        clashing: dict[str, Any] = {}
         for key, value in kwargs.items():
-            if key not in inputs and key not in given:
+            if key in given:  # f(x, /, **kw) called as f(1, x=2): this x went into **kw
+                clashing[key] = value
+            elif key not in inputs:
                 inputs[key] = value
+        if clashing and var_kwargs is not None:  # without **kwargs the call itself fails
+            # Under the **kwargs parameter's name, as inspect.Signature.bind puts it.
+            name = var_kwargs if var_kwargs not in inputs else f"**{var_kwargs}"
+            inputs.setdefault(name, clashing)
         return inputs
 
     return bind

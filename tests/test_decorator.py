@@ -469,6 +469,24 @@ def test_inputs_bound_by_name_with_defaults_varargs_and_kwargs() -> None:
     assert second == {"prompt": "yo", "temperature": 0.5, "stop": "\n", "extra": []}
 
 
+def test_a_positional_only_name_passed_again_by_keyword_is_recorded_under_kwargs() -> None:
+    """f(x, /, **kw) called as f(1, x=2): both values are recorded, the second under "kw"."""
+
+    @traceable
+    def f(x: int, /, **kw: Any) -> int:
+        return x + kw["x"]
+
+    @traceable
+    def g(x: int, /, **kw: Any) -> int:
+        return x
+
+    with capture_traces() as traces:
+        assert 3 == f(1, x=2)
+        assert 1 == g(1, x=2, kw="taken")  # a keyword named like **kw itself
+    assert {"x": 1, "kw": {"x": 2}} == traces.run("f").inputs
+    assert {"x": 1, "kw": "taken", "**kw": {"x": 2}} == traces.run("g").inputs
+
+
 def test_methods_classmethods_and_staticmethods() -> None:
     """Instance, class and static methods work in either decorator order; cls is left out."""
 
