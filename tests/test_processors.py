@@ -498,7 +498,7 @@ _KEY_NAMES = st.sampled_from(
     ["api_key", "X-Api-Key", "Authorization", "token", "max_tokens", "eos_token", "name", "k"]
 )
 _VALUES = st.recursive(
-    st.one_of(_SECRETISH_TEXT, st.text(max_size=12), st.integers(), st.none()),
+    st.one_of(_SECRETISH_TEXT, st.text(max_size=12), st.integers(-(2**63), 2**63 - 1), st.none()),
     lambda inner: st.one_of(
         st.lists(inner, max_size=4),
         st.dictionaries(_KEY_NAMES, inner, max_size=4),
