@@ -822,14 +822,18 @@ class RunStore:
             run._pending = None
         return True
 
+    def _second(self, first: dict[str, Any], event: dict[str, Any]) -> None:
+        """A run's start or end seen again: a repeated line, or a different one (a conflict)."""
+        if first == event:
+            self.duplicates += 1
+        else:
+            self.conflicts += 1
+
     def _start(self, run: Run | None, run_id: str, event: dict[str, Any]) -> Run | None:
         if run is None:
             run = self._placeholder(run_id, event)
         elif run.start is not None:
-            if run.start == event:
-                self.duplicates += 1
-            else:
-                self.conflicts += 1
+            self._second(run.start, event)
             return None
         run.start = event
         run._start_s = None
@@ -863,10 +867,7 @@ class RunStore:
         if run is None:
             run = self._placeholder(run_id, event)
         elif run.end is not None:
-            if run.end == event:
-                self.duplicates += 1
-            else:
-                self.conflicts += 1
+            self._second(run.end, event)
             return None
         run.end = event
         if run.parent is not None and run.status == ERROR:
