@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from jsontrace.doctor import check
 from jsontrace.reader import DirectoryReader
-from jsontrace.runs import RunStore
+from jsontrace.store import RunStore
 
 _json_value = st.recursive(
     st.none()
