@@ -713,7 +713,7 @@ def test_langsmith_extra_sets_metadata_and_is_not_passed_on() -> None:
         )
         assert list(g(2, langsmith_extra={"metadata": {"k": "v"}})) == [2]
     first = traces.run("custom")
-    assert first.start["tags"] == ["base", "extra"]
+    assert ["extra", "base"] == first.start["tags"]  # LangSmith's order: the call's, then the decorator's
     assert first.start["metadata"] == {"user": "u"}
     assert traces.run("g").start["metadata"] == {"k": "v"}
 
