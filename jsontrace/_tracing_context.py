@@ -74,14 +74,19 @@ def place(
     elif explicit is DETACHED:
         parent = inherited = None
     else:
-        parent = inherited = cast("Parent", explicit)
+        parent, inherited = cast("Parent", explicit), None
     call_tags: list[str] = call.tags if call is not None else []
     call_metadata = call.metadata if call is not None else None
     if call is not None and call.project_name:
         project_name = call.project_name
     parent_metadata = parent.metadata if parent is not None else None
-    inherited_tags = inherited.tags if inherited is not None else None
-    inherited_metadata = inherited.metadata if inherited is not None else None
+    if inherited is not None:
+        inherited_tags, inherited_metadata = inherited.tags, inherited.metadata
+    else:
+        # A parent named in the call: its metadata comes first (the call's beats it,
+        # as in LangSmith); its tags are inherited (LangSmith drops them here only).
+        inherited_tags = parent.tags if parent is not None else None
+        inherited_metadata = None
 
     if call_tags or inherited_tags:
         tags = list(dict.fromkeys([*call_tags, *(inherited_tags or ()), *own_tags]))
