@@ -80,6 +80,8 @@ def place(
     if call is not None and call.project_name:
         project_name = call.project_name
     parent_metadata = parent.metadata if parent is not None else None
+    inherited_tags: list[str] | None
+    inherited_metadata: dict[str, Any] | None
     if inherited is not None:
         inherited_tags, inherited_metadata = inherited.tags, inherited.metadata
     else:
