@@ -18,16 +18,16 @@ ignored, and the caller goes on with what is left.
 
 from __future__ import annotations
 
-import re
+import functools
 import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from ._errors import report_once, safe_repr
 
 if TYPE_CHECKING:
+    import re
+
     from ._run import Run
 
 __all__ = [
@@ -61,15 +61,22 @@ _METADATA_MEMBER = "langsmith-metadata"
 _TAGS_MEMBER = "langsmith-tags"
 _PROJECT_MEMBER = "langsmith-project"
 
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"
 # strftime("%Y%m%dT%H%M%S%fZ"), as LangSmith parses it (%f takes 1 to 6 digits).
-_STAMP = re.compile(r"\d{8}T\d{6}\d{1,6}Z\Z")
+_STAMP = r"\d{8}T\d{6}\d{1,6}Z\Z"
 # W3C trace context level 1, as the OpenTelemetry SDK reads it.
-_TRACEPARENT = re.compile(
-    r"[ \t]*([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?[ \t]*\Z"
-)
+_TRACEPARENT = r"[ \t]*([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?[ \t]*\Z"
 _UUID_LENGTH = 36
 _EXCERPT = 120
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    # Compiled on first use: importing re is a noticeable part of `from jsontrace
+    # import traceable` when nothing else has loaded it.
+    import re
+
+    return re.compile(pattern)
 
 
 class RemoteParent:
@@ -160,6 +167,8 @@ def format_baggage(metadata: Mapping[str, Any], tags: Iterable[str]) -> str:
 
 
 def _metadata_json(metadata: dict[str, Any]) -> str:
+    import orjson
+
     from ._config import CONFIG
     from ._serialize import default, to_jsonable
 
@@ -245,7 +254,7 @@ def parse_dotted_order(text: str) -> RemoteParent | None:
     segments = []
     for part in text.strip().split("."):
         stamp, run_id = part[:-_UUID_LENGTH], part[-_UUID_LENGTH:].lower()
-        if not _STAMP.match(stamp) or not _UUID.match(run_id):
+        if not _compiled(_STAMP).match(stamp) or not _compiled(_UUID).match(run_id):
             _malformed(
                 LANGSMITH_TRACE,
                 text,
@@ -270,7 +279,7 @@ def parse_traceparent(text: str) -> RemoteParent | None:
     span ids derived from run ids (their last 16 hex digits) point back at the
     caller's span. The sampled flag is ignored: every run is recorded.
     """
-    match = _TRACEPARENT.match(text)
+    match = _compiled(_TRACEPARENT).match(text)
     if match is None:
         _malformed(TRACEPARENT, text, "expected 00-<32 hex>-<16 hex>-<2 hex>")
         return None
@@ -298,6 +307,8 @@ def parse_traceparent(text: str) -> RemoteParent | None:
 def parse_baggage(text: str) -> tuple[dict[str, Any], list[str]]:
     """Metadata (with ``project``) and tags from LangSmith's baggage members; other members are ignored."""
     from urllib.parse import unquote
+
+    import orjson
 
     metadata: dict[str, Any] = {}
     tags: list[str] = []

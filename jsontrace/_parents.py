@@ -10,7 +10,7 @@ start a new trace". Anything else is reported once and ignored.
 
 from __future__ import annotations
 
-import re
+import functools
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
@@ -25,9 +25,20 @@ from ._headers import (
 )
 
 if TYPE_CHECKING:
+    import re
+
     from ._context import Parent
 
 __all__ = ["DETACHED", "canonical_uuid", "resolve"]
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    # Compiled on first use: importing re is a noticeable part of `from jsontrace
+    # import traceable` when nothing else has loaded it.
+    import re
+
+    return re.compile(pattern)
 
 
 class _Detached:
@@ -41,16 +52,14 @@ class _Detached:
 
 DETACHED: Final = _Detached()
 
-_TRACEPARENT_START = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-")
-_UUID_TEXT = re.compile(
-    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\Z"
-)
+_TRACEPARENT_START = r"[0-9a-f]{2}-[0-9a-f]{32}-"
+_UUID_TEXT = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}\Z"
 
 
 def canonical_uuid(value: object) -> str | None:
     """*value* (a ``uuid.UUID`` or its text) as a lowercase hyphenated UUID, or None."""
     text = str(value).strip().lower().removeprefix("urn:uuid:").strip("{}")
-    if not _UUID_TEXT.match(text):
+    if not _compiled(_UUID_TEXT).match(text):
         return None
     hex32 = text.replace("-", "")
     return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
@@ -96,7 +105,7 @@ def _from_text(text: str, where: str) -> RemoteParent | None:
         return RemoteParent(
             trace_id=run_id, run_id=run_id, dotted_order=segment(time.time_ns(), run_id)
         )
-    if _TRACEPARENT_START.match(text):
+    if _compiled(_TRACEPARENT_START).match(text):
         return parse_traceparent(text)
     return parse_dotted_order(text)
 

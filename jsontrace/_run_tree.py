@@ -8,7 +8,6 @@ process a block continues): LangSmith's attribute names over jsontrace's
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ from ._errors import report_once, safe_repr
 from ._headers import PROJECT, dotted_order, to_headers
 
 if TYPE_CHECKING:
+    import datetime
     import uuid
 
     from ._context import Parent
@@ -32,6 +32,8 @@ def _uuid(text: str) -> uuid.UUID:
 
 
 def _from_ns(ns: int) -> datetime.datetime:
+    import datetime  # not at import: most programs never read a run's times
+
     return datetime.datetime.fromtimestamp(ns / 1e9, tz=datetime.timezone.utc)
 
 
@@ -223,6 +225,8 @@ class RunTree:
         if isinstance(ts, int):
             return _from_ns(ts)
         if isinstance(ts, str):
+            import datetime
+
             return datetime.datetime.fromisoformat(ts.replace("Z", "+00:00"))
         return None
 
