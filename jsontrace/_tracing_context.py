@@ -11,7 +11,15 @@ in the current run's body (or outside any run), else the parent run's own
 tags and metadata as they are when the child starts. So the decorator's
 metadata beats the call's ``langsmith_extra`` (LangSmith records b=2 for
 ``@traceable(metadata={"b": 2})`` called with ``langsmith_extra={"metadata":
-{"b": 3}}``), and what a child inherits beats its call's too.
+{"b": 3}}``), and what a child inherits beats its call's too. A parent named
+in the call (``langsmith_extra={"parent": headers}``) gives its metadata
+first only, so the call's beats it, and its tags as inherited.
+
+Where LangSmith's result comes from how it shares lists and dicts rather
+than from a rule, we keep the rule: tags are not repeated down a recursion,
+tags added while a run runs reach its later children as metadata does, and a
+block inside a block adds to it (LangSmith replaces the outer block's tags
+and metadata when no run is between them).
 
 ``project_name`` is metadata ``project``, inherited like the rest; the
 decorator's or the call's applies only where nothing inherited names one (in
