@@ -12,12 +12,14 @@ import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from ._run import Run
 
 __all__ = [
+    "AsyncWith",
     "ContextThreadPoolExecutor",
     "Parent",
     "Scope",
@@ -30,6 +32,7 @@ __all__ = [
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 class Parent(Protocol):
@@ -133,3 +136,29 @@ class ContextThreadPoolExecutor(ThreadPoolExecutor):
     def submit(self, fn: Callable[..., R], /, *args: Any, **kwargs: Any) -> Future[R]:
         context = contextvars.copy_context()
         return super().submit(context.run, fn, *args, **kwargs)
+
+
+class AsyncWith(Generic[T]):
+    """``async with`` for a context manager whose entering and leaving are synchronous."""
+
+    def __enter__(self) -> T:
+        raise NotImplementedError
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> T:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from ._errors import report_once, safe_repr
-from ._parents import DETACHED, _Detached, canonical_uuid, resolve
+from ._parents import _Detached, canonical_uuid, resolve
 
 if TYPE_CHECKING:
     from ._context import Parent
@@ -126,8 +126,3 @@ def parse_extra(extra: object) -> Call | None:
                 f"({', '.join(_KNOWN)}); ignored",
             )
     return call
-
-
-def detached(call: Call | None) -> bool:
-    """Whether *call* asks for a new trace (``parent=False`` or ``"ignore"``)."""
-    return call is not None and call.parent is DETACHED

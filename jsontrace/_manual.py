@@ -8,7 +8,7 @@ from typing import Any
 
 from . import _context
 from ._config import CONFIG
-from ._context import current_run
+from ._context import AsyncWith, current_run
 from ._errors import report_once, safe_repr
 from ._extra import parse_extra, tag_list
 from ._run import Run
@@ -17,7 +17,7 @@ from ._tracing_context import place, tracing_forced
 __all__ = ["trace"]
 
 
-class trace:
+class trace(AsyncWith["Run | None"]):
     """Record a block as a run, nested under the current run; usable with ``with`` and ``async with``.
 
     ::
@@ -121,14 +121,3 @@ class trace:
             # Exited in another Context than entered (a block spanning a yield of a
             # generator driven by anyio or finalised by asyncio): restore by value.
             current_run.set(self._previous)
-
-    async def __aenter__(self) -> Run | None:
-        return self.__enter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)

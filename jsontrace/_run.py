@@ -278,11 +278,10 @@ class Run:
             event = self._end_event(status, None, None, minimal=True)
         emit_end(event)
         if self._on_end is not None:
+            # The hook contains the user's callback itself; this is belt and braces.
             try:
                 self._on_end(self, event)
-            except (
-                Exception
-            ) as err:  # the hook contains the user's callback; this is belt and braces
+            except Exception as err:
                 report_once("on_end", f"on_end of {self.name!r} failed: {safe_repr(err)}")
 
     def _end_event(

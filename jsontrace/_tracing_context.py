@@ -34,7 +34,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
 from . import _context
-from ._context import Parent, Scope, current_run, current_scope
+from ._context import AsyncWith, Parent, Scope, current_run, current_scope
 from ._errors import report_once, safe_repr
 from ._extra import UNSET, Call, tag_list
 from ._headers import PROJECT, REFERENCE_EXAMPLE_ID
@@ -120,7 +120,7 @@ def place(
     return parent, tags, metadata
 
 
-class tracing_context:
+class tracing_context(AsyncWith[None]):
     """Set tracing options for a block: ``with tracing_context(...):`` (or ``async with``).
 
     LangSmith's context manager of the same name. Every run started in the
@@ -236,17 +236,6 @@ class tracing_context:
         except ValueError:
             # Exited in another Context than entered (a block spanning a yield): by value.
             current_scope.set(self._previous)
-
-    async def __aenter__(self) -> None:
-        self.__enter__()
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
 
 
 def get_tracing_context(context: contextvars.Context | None = None) -> dict[str, Any]:
