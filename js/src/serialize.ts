@@ -436,7 +436,9 @@ function asPairs(items: readonly unknown[]): Array<readonly [string, unknown]> |
 /**
  * `value` as plain JSON data (null-prototype objects, arrays, scalars), for the
  * redactor to walk. The fast way throws `CAREFUL` where orjson would refuse; the
- * careful way converts everything, without cutting anything for length.
+ * careful way converts everything (cycles, big integers, deep nesting) without
+ * cutting anything for length, and leaves strings as they are (lone surrogates
+ * included: the writer makes them text after redaction).
  */
 export function toPlain(value: unknown, careful: boolean): unknown {
   return new PlainWalker(careful).walk(value, 0);
@@ -456,8 +458,9 @@ class PlainWalker {
   private converted(value: unknown, raw: unknown, depth: number): unknown {
     switch (typeof value) {
       case "string":
-        if (this.careful) return fixSurrogates(value);
-        if (!wellFormed(value)) throw CAREFUL;
+        // Kept as they are even the careful way: the redactor scans the text as the
+        // app made it, and the writer makes lone surrogates text afterwards.
+        if (!this.careful && !wellFormed(value)) throw CAREFUL;
         return value;
       case "bigint":
         if (this.careful) return value >= INT64_MIN && value < INT64_END ? value : value.toString();
@@ -487,7 +490,7 @@ class PlainWalker {
           ? NESTING_MARK
           : this.converted(convertContained(item), item, depth + 1);
         if (converted === undefined) continue; // toJSON() said undefined: left out
-        out[this.careful ? fixSurrogates(name) : checkKey(name)] = converted;
+        out[this.careful ? name : checkKey(name)] = converted;
       }
       return out;
     } catch (error) {
