@@ -57,6 +57,28 @@ export interface WriterLimits {
   maxSegments: number | null;
 }
 
+/** The file system calls the writer makes (tests replace some to simulate a full disk). */
+export interface WriterIO {
+  openSync(path: string, flags: number, mode: number): number;
+  writeSync(fd: number, data: string | Uint8Array, offset?: number): number;
+  fstatSync(fd: number): { nlink: number };
+  ftruncateSync(fd: number, length: number): void;
+  closeSync(fd: number): void;
+  mkdirSync(path: string, options: { recursive: true; mode: number }): unknown;
+  unlinkSync(path: string): void;
+}
+
+const REAL_IO: WriterIO = {
+  openSync: (path, flags, mode) => fs.openSync(path, flags, mode),
+  writeSync: (fd, data, offset) =>
+    typeof data === "string" ? fs.writeSync(fd, data) : fs.writeSync(fd, data, offset ?? 0),
+  fstatSync: (fd) => fs.fstatSync(fd),
+  ftruncateSync: (fd, length) => fs.ftruncateSync(fd, length),
+  closeSync: (fd) => fs.closeSync(fd),
+  mkdirSync: (path, options) => fs.mkdirSync(path, options),
+  unlinkSync: (path) => fs.unlinkSync(path),
+};
+
 export class SegmentWriter {
   /** Events dropped because writing failed (for diagnostics and tests). */
   dropped = 0;
@@ -73,6 +95,7 @@ export class SegmentWriter {
   constructor(
     readonly directory: string,
     private limits: WriterLimits,
+    private readonly io: WriterIO = REAL_IO,
   ) {}
 
   /** The segment file being written, if one is open. */
@@ -101,9 +124,9 @@ export class SegmentWriter {
         this.openNext();
       } else if (now >= this.nextCheck) {
         this.nextCheck = now + CHECK_EVERY_MS;
-        if (fs.fstatSync(this.fd).nlink === 0) this.openNext(); // file or directory deleted under us
+        if (this.io.fstatSync(this.fd).nlink === 0) this.openNext(); // file or directory deleted under us
       }
-      const written = fs.writeSync(this.fd, line);
+      const written = this.io.writeSync(this.fd, line);
       if (written !== bytes) this.finishShortWrite(line, written);
       this.size += bytes;
       if (this.failed) {
@@ -121,7 +144,7 @@ export class SegmentWriter {
     const rest = Buffer.from(line);
     try {
       while (written < rest.length) {
-        const more = fs.writeSync(this.fd, rest, written);
+        const more = this.io.writeSync(this.fd, rest, written);
         if (more <= 0) throw Object.assign(new Error("short write"), { code: "ENOSPC" });
         written += more;
       }
@@ -134,7 +157,7 @@ export class SegmentWriter {
   private undoPartial(): void {
     // Only this writer writes this file, so everything past `size` is ours.
     try {
-      fs.ftruncateSync(this.fd, this.size);
+      this.io.ftruncateSync(this.fd, this.size);
     } catch {
       // The next outage report says enough.
     }
@@ -156,14 +179,14 @@ export class SegmentWriter {
 
   private openNext(): void {
     this.closeFile();
-    fs.mkdirSync(this.directory, { recursive: true, mode: 0o700 });
+    this.io.mkdirSync(this.directory, { recursive: true, mode: 0o700 });
     for (let tries = 0; ; tries++) {
       // The number advances past names that exist: never written through, never reused.
       const segment = this.segment + 1;
       const path = join(this.directory, segmentName(this.started, this.host, process.pid, segment));
       let fd: number;
       try {
-        fd = fs.openSync(path, FLAGS, 0o600);
+        fd = this.io.openSync(path, FLAGS, 0o600);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if ((code === "EEXIST" || code === "ELOOP") && tries < MAX_NAME_TRIES) {
@@ -188,7 +211,7 @@ export class SegmentWriter {
     while (this.paths.length > keep) {
       const oldest = this.paths.shift()!; // never the open one, the last: keep >= 1
       try {
-        fs.unlinkSync(oldest);
+        this.io.unlinkSync(oldest);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
           reportOnce("retention", `cannot delete old segment ${oldest}: ${(error as Error).message}`);
@@ -202,7 +225,7 @@ export class SegmentWriter {
       const fd = this.fd;
       this.fd = -1;
       try {
-        fs.closeSync(fd);
+        this.io.closeSync(fd);
       } catch {
         // Already gone.
       }
