@@ -10,6 +10,7 @@
  */
 
 import { resolve } from "node:path";
+import { Redactor } from "./redact.js";
 import { reportOnce } from "./warn.js";
 
 export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
@@ -163,18 +164,12 @@ export function configure(options: ConfigureOptions): void {
   if (options.redactPatterns !== undefined) {
     next.redactPatterns = checkPatterns(options.redactPatterns);
   }
+  // The redactor joins the patterns into one expression: check that it can (duplicate
+  // group names, say) before anything changes.
+  new Redactor(next.redactKeys, next.redactPatterns);
   const previous = current;
-  // Validate everything first (the redactor compiles the patterns): all or nothing.
-  for (const check of validators) check(next);
   current = Object.freeze(next);
   for (const listener of listeners) listener(current, previous);
-}
-
-const validators: Array<(config: Config) => void> = [];
-
-/** Register a check that throws for a configuration that cannot work. */
-export function addValidator(check: (config: Config) => void): void {
-  validators.push(check);
 }
 
 /** Return to the settings taken from the environment (for tests; reads it again). */
@@ -232,6 +227,16 @@ function checkPatterns(values: unknown): readonly string[] {
       sources.push(item);
     } else {
       throw new TypeError(`configure({redactPatterns}) must hold strings or RegExps, got ${describe(item)}`);
+    }
+  }
+  for (const source of sources) {
+    try {
+      // As the redactor compiles them: joined with the built-in patterns, in u mode.
+      new RegExp(source, "u");
+    } catch (error) {
+      throw new TypeError(
+        `configure({redactPatterns}): ${JSON.stringify(source)} is not a valid RegExp in u mode: ${(error as Error).message}`,
+      );
     }
   }
   return Object.freeze(sources);

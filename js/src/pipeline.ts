@@ -7,7 +7,7 @@
  * file nor loses track of the old ones that retention must delete.
  */
 
-import { addValidator, getConfig, onConfigChange, type Config } from "./config.js";
+import { getConfig, onConfigChange, type Config } from "./config.js";
 import { Redactor } from "./redact.js";
 import { Renderer, type Event } from "./render.js";
 import { errorType } from "./serialize.js";
@@ -27,11 +27,6 @@ function newRenderer(config: Config): Renderer {
   const redactor = config.redact ? new Redactor(config.redactKeys, config.redactPatterns) : null;
   return new Renderer({ maxChars: config.maxChars, maxItems: config.maxItems }, redactor);
 }
-
-// configure() compiles the redactor before anything changes: a bad pattern throws there.
-addValidator((config) => {
-  new Redactor(config.redactKeys, config.redactPatterns);
-});
 
 onConfigChange((config) => {
   renderer = null;

@@ -111,7 +111,13 @@ export function convertOne(value: unknown, allowToJSON = true): unknown {
   if (value === null || Array.isArray(value)) return value;
   const object = value as object;
   const proto: unknown = Object.getPrototypeOf(object);
-  if (proto === Object.prototype || proto === null) return object; // the common case first
+  if (proto === Object.prototype || proto === null) {
+    // The common case first. A plain object may still carry a toJSON, as JSON.stringify knows.
+    if (allowToJSON && typeof (object as { toJSON?: unknown }).toJSON === "function") {
+      return convertOne((object as { toJSON: () => unknown }).toJSON(), false);
+    }
+    return object;
+  }
   if (object instanceof Uint8Array) return bytesValue(object); // Buffer too
   if (object instanceof ArrayBuffer) return bytesValue(new Uint8Array(object));
   if (ArrayBuffer.isView(object)) {
