@@ -67,14 +67,14 @@ def measure(directory: str) -> int:
 
     base = per_chunk(stream)
     whole = per_chunk(traced) - base
-    # Measure the wrapper alone by making Run's emit a no-op for a moment.
-    real_emit = vars(_run)["emit"]
-    vars(_run)["emit"] = lambda event: None
+    # Measure the wrapper alone by making Run's emit_chunk a no-op for a moment.
+    real_emit = vars(_run)["emit_chunk"]
+    vars(_run)["emit_chunk"] = lambda event: None
     wrapper = per_chunk(traced) - base
-    vars(_run)["emit"] = real_emit
+    vars(_run)["emit_chunk"] = real_emit
 
     copy = per_call(lambda: dict(EVENT))
-    emit = per_call(lambda: _pipeline.emit(dict(EVENT))) - copy
+    emit = per_call(lambda: _pipeline.emit_chunk(dict(EVENT))) - copy
     stamped = processors.stamp_time(None, "emit", dict(EVENT))
     stamp = per_call(lambda: processors.stamp_time(None, "emit", dict(EVENT))) - copy
     redactor = processors.Redactor()

@@ -6,7 +6,7 @@ subprocess so that its peak RSS is its own:
 
 * bare parse: read every ``*.jsonl`` file and ``orjson.loads`` every line (the floor);
   beside it the same parse keeping every event, to show what holding them costs;
-* run model: ``jsontrace.runs.load_directory``;
+* run model: ``jsontrace.store.load_directory``;
 * viewer: the Textual app, headless, from start until the loaded tree is painted;
 * live: a writer appends traced events at 5,000 a second while a run model fed
   by watchdog hints, then (with a second writer) the headless viewer, note when
@@ -247,7 +247,7 @@ def _lines(path: Path) -> list[bytes]:
 
 def measure_model(directory: Path) -> dict[str, Any]:
     """``load_directory``: the reader's blocks filed into a :class:`RunStore`."""
-    from jsontrace.runs import load_directory
+    from jsontrace.store import load_directory
 
     start = time.perf_counter()
     store, reader = load_directory(directory)
@@ -266,9 +266,9 @@ def measure_model(directory: Path) -> dict[str, Any]:
 
 def measure_viewer(directory: Path) -> dict[str, Any]:
     """The app as the CLI builds it, headless: from construction until the loaded tree is painted."""
-    from viewer.app import TraceViewer
-    from viewer.messages import Loaded
-    from viewer.widgets import RunTree
+    from jsontrace_view.app import TraceViewer
+    from jsontrace_view.messages import Loaded
+    from jsontrace_view.widgets import RunTree
 
     class TimedViewer(TraceViewer):
         CSS_PATH = viewer_css(TraceViewer)
@@ -388,9 +388,9 @@ def observe_model(directory: Path) -> dict[str, Any]:
     The screen's latency minus this one is what the UI adds.
     """
     from jsontrace.reader import DirectoryReader
-    from jsontrace.runs import RunStore
-    from viewer.app import MIN_READ_INTERVAL_S  # imports Textual: no RSS is reported here
-    from viewer.watch import DirectoryWatcher, Hints
+    from jsontrace.store import RunStore
+    from jsontrace_view.app import MIN_READ_INTERVAL_S  # imports Textual: no RSS is reported here
+    from jsontrace_view.watch import DirectoryWatcher, Hints
 
     reader = DirectoryReader(directory)
     store = RunStore()
@@ -437,9 +437,9 @@ def observe_viewer(directory: Path) -> dict[str, Any]:
     nodes for new traces are made), and when the screen has been repainted after that
     flush (Textual runs ``call_after_refresh`` callbacks after the compositor refresh).
     """
-    from viewer.app import TraceViewer
-    from viewer.messages import Loaded
-    from viewer.widgets import RunTree
+    from jsontrace_view.app import TraceViewer
+    from jsontrace_view.messages import Loaded
+    from jsontrace_view.widgets import RunTree
 
     node_latencies: list[float] = []
     painted_latencies: list[float] = []

@@ -3,19 +3,24 @@
 Everything the hot path needs is a plain attribute of a single module-level
 :class:`Config` instance, so the decorator reads ``_config.CONFIG.enabled``
 (one attribute load) rather than calling a function per event.
+
+This module holds state only: whoever derives something from the settings
+(the pipeline builds its processor chains from them) registers with
+:func:`on_change` and is told after every change.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CONFIG", "Config", "configure", "reset_defaults"]
+__all__ = ["CONFIG", "Config", "configure", "on_change", "reset_defaults"]
 
 _DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _DEFAULT_MAX_CHARS = 100_000
@@ -45,6 +50,8 @@ class Config:
     redact_keys: tuple[str, ...] = ()
     #: Extra regular expressions whose matches inside strings are redacted.
     redact_patterns: tuple[str, ...] = ()
+    #: The user's structlog processors, run on every event before redaction and rendering.
+    processors: tuple[Callable[[Any, str, Any], Any], ...] = ()
 
 
 def _from_env(env: os._Environ[str] | dict[str, str]) -> Config:
@@ -111,8 +118,13 @@ def configure(
     redact: bool | None = None,
     redact_keys: Iterable[str] | None = None,
     redact_patterns: Iterable[str] | None = None,
+    processors: Iterable[Callable[[Any, str, Any], Any]] | None = None,
 ) -> None:
     """Change the tracer's settings; arguments left as None keep their current value.
+
+    *processors* are structlog processors of your own, run on every event after
+    jsontrace's fields are set and before redaction and rendering (see
+    :mod:`jsontrace.processors`); ``processors=[]`` removes them again.
 
     Raises ``ValueError`` at once for a setting that can never work (a negative
     size, an invalid regular expression), because that is a programming error
@@ -140,6 +152,8 @@ def configure(
         changes["redact_keys"] = _check_strings("redact_keys", redact_keys)
     if redact_patterns is not None:
         changes["redact_patterns"] = _check_strings("redact_patterns", redact_patterns)
+    if processors is not None:
+        changes["processors"] = _check_processors(processors)
     _apply(replace(CONFIG, **changes))
 
 
@@ -172,16 +186,59 @@ def _check_strings(name: str, values: object) -> tuple[str, ...]:
     return items
 
 
+def _check_processors(values: object) -> tuple[Callable[[Any, str, Any], Any], ...]:
+    if not isinstance(values, Iterable) or isinstance(values, (str, bytes)):
+        raise ValueError(f"configure(processors=...) must be a list of callables, got {values!r}")
+    items = tuple(values)
+    for item in items:
+        if not callable(item):
+            raise ValueError(f"configure(processors=...) must hold callables, got {item!r}")
+    return items
+
+
+def _check_patterns(config: Config) -> None:
+    """Raise ``ValueError`` for redaction patterns that cannot work, before they take effect."""
+    if not config.redact_patterns:
+        return
+    from ._redact import Redactor
+
+    for pattern in config.redact_patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(
+                f"configure(redact_patterns=...): {pattern!r} is invalid: {exc}"
+            ) from None
+    try:
+        # The patterns are joined into one expression, where a global flag like "(?i)"
+        # that was fine alone is an error (Python 3.10 only warns, and then applies
+        # the flag to every pattern: make that an error too).
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)
+            Redactor(keys=config.redact_keys, patterns=config.redact_patterns)
+    except (re.error, DeprecationWarning) as exc:
+        raise ValueError(
+            f"configure(redact_patterns=...): {exc}; write flags scoped, as '(?i:...)'"
+        ) from None
+
+
+_listeners: list[Callable[[], None]] = []
+
+
+def on_change(listener: Callable[[], None]) -> None:
+    """Call *listener* after every change of the settings."""
+    _listeners.append(listener)
+
+
 def reset_defaults() -> None:
     """Return to the settings taken from the environment at import (for tests)."""
     _apply(_from_env(os.environ))
 
 
 def _apply(new: Config) -> None:
+    _check_patterns(new)  # raises before anything changes
     # Mutate the one shared object so that modules holding a reference to CONFIG see it.
-    from . import _pipeline
-
-    _pipeline.check_config(new)  # raises before anything changes
     for name in Config.__dataclass_fields__:
         setattr(CONFIG, name, getattr(new, name))
-    _pipeline.rebuild()
+    for listener in _listeners:
+        listener()

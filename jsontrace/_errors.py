@@ -18,7 +18,6 @@ __all__ = [
     "JsonTraceWarning",
     "forget_report",
     "forget_reports",
-    "hostname",
     "report_once",
     "safe_repr",
 ]
@@ -72,13 +71,3 @@ def safe_repr(value: object) -> str:
         return repr(value)
     except Exception:
         return f"<{type(value).__qualname__} object (repr failed)>"
-
-
-def hostname() -> str:
-    """This machine's name, without importing socket (a few ms of import time)."""
-    uname = getattr(os, "uname", None)
-    if uname is not None:
-        return str(uname().nodename)
-    import socket
-
-    return socket.gethostname()

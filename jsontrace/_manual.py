@@ -52,7 +52,12 @@ class trace:
         name, run_type, inputs, tags, metadata = self._args
         try:
             self._run = Run(
-                name, run_type=run_type, inputs=dict(inputs or {}), tags=tags, metadata=metadata
+                name,
+                run_type=run_type,
+                inputs=dict(inputs or {}),
+                tags=tags,
+                metadata=metadata,
+                parent=current_run.get(),
             )
         except Exception as exc:
             report_once(f"trace:{name}", f"could not trace {name!r}: {safe_repr(exc)}")

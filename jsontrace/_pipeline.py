@@ -1,29 +1,62 @@
-"""The structlog pipeline jsontrace writes through, built from the configuration.
+"""The processor chains events run through, built from the configuration, and the sink they end in.
 
-jsontrace never touches structlog's global configuration: it builds its own
-bound logger around its own processors and sink, so users who configure
-structlog for their own logs neither affect our events nor receive them.
+Each event kind has its own chain of structlog processors (see
+:mod:`jsontrace.processors`)::
+
+    run.start:  stamp_time -> merge_contextvars -> [user processors] -> Redactor -> Renderer
+    run.chunk:  stamp_time ->                      [user processors] -> Redactor -> Renderer
+    run.end:    stamp_time ->                      [user processors] -> Redactor -> Renderer
+
+then the sink: this process's segment writer, or memory in ``jsontrace.testing``.
+
+Two ways to run a chain, with the same result:
+
+* with processors of the user's (``configure(processors=[...])``), through
+  structlog's own machinery: a ``BoundLoggerBase`` whose ``_proxy_to_logger``
+  runs the chain, so ``structlog.DropEvent`` and everything else structlog
+  promises its processors hold here too. The method name processors see is
+  the event kind: ``"start"``, ``"chunk"`` or ``"end"``.
+* without them (the default), as one closure calling each processor in turn:
+  the same calls minus structlog's two dict copies per event, which this hot
+  path cannot afford (tests check that both write the same bytes).
+
+jsontrace never touches structlog's global configuration, so users who
+configure structlog for their own logs neither affect our events nor receive
+them.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
 import threading
-import warnings
 from collections.abc import Callable
 from types import FunctionType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from ._config import CONFIG, Config
+from . import format as fmt
+from ._config import CONFIG, Config, on_change
 from ._errors import report_once
 from ._writer import SegmentWriter, forget_writer
 
-if TYPE_CHECKING:
-    import structlog
+__all__ = [
+    "Sink",
+    "chains_for",
+    "current_writer",
+    "emit",
+    "emit_chunk",
+    "emit_end",
+    "emit_start",
+    "rebuild",
+    "set_sink",
+]
 
-__all__ = ["Sink", "check_config", "emit", "processors_for", "rebuild", "set_sink"]
+# Each step takes what the previous returned: a dict at first, then the rendered bytes.
+Processor = Callable[[Any, str, Any], Any]
+Emit = Callable[[dict[str, Any]], None]
+
+#: The method name each event kind is run under (structlog's ``method_name``).
+_METHODS = {fmt.START: "start", fmt.CHUNK: "chunk", fmt.END: "end"}
 
 
 class Sink(Protocol):
@@ -32,102 +65,94 @@ class Sink(Protocol):
     def write(self, line: bytes) -> None: ...
 
 
-def _event_logger(sink: Sink, processors: list[Processor]) -> structlog.BoundLoggerBase:
-    """A structlog bound logger with one method, ``emit``: run an event through the chain.
+def chains_for(config: Config) -> dict[str, list[Processor]]:
+    """The processor chain of each event kind under *config* (one Redactor and Renderer for all)."""
+    from .processors import Redactor, Renderer, merge_contextvars, stamp_time
 
-    structlog (and through it rich) is imported here, on the first event, not
-    at ``import jsontrace``: it is most of our import time.
-    """
+    last: list[Processor] = []
+    if config.redact:
+        last.append(Redactor(keys=config.redact_keys, patterns=config.redact_patterns))
+    last.append(Renderer(max_chars=config.max_chars, max_items=config.max_items))
+    user = list(config.processors)
+    return {
+        fmt.START: [stamp_time, merge_contextvars, *user, *last],
+        fmt.CHUNK: [stamp_time, *user, *last],
+        fmt.END: [stamp_time, *user, *last],
+    }
+
+
+def _direct(chain: list[Processor], method: str, sink: Sink) -> Emit:
+    """The chain as one closure: each processor called in turn, then the sink."""
+    # Bound __call__ methods: calling an instance goes through the type's slot and
+    # builds a bound method on every call, ~0.1 µs each.
+    calls: list[Processor] = [
+        p if isinstance(p, FunctionType) else p.__call__  # type: ignore[operator]  # mypy: Callable.__call__
+        for p in chain
+    ]
+    write = sink.write
+    if len(calls) == 3:  # stamp_time -> Redactor -> Renderer: every chunk and end
+        first, second, third = calls
+
+        def emit3(event: dict[str, Any]) -> None:
+            write(third(sink, method, second(sink, method, first(sink, method, event))))
+
+        return emit3
+    if len(calls) == 4:  # the same with merge_contextvars: every start
+        first, second, third, fourth = calls
+
+        def emit4(event: dict[str, Any]) -> None:
+            write(
+                fourth(
+                    sink,
+                    method,
+                    third(sink, method, second(sink, method, first(sink, method, event))),
+                )
+            )
+
+        return emit4
+
+    def emit_any(event: dict[str, Any]) -> None:
+        result: Any = event
+        for call in calls:
+            result = call(sink, method, result)
+        write(result)
+
+    return emit_any
+
+
+def _through_structlog(chain: list[Processor], method: str, sink: Sink) -> Emit:
+    """The chain run by structlog itself: what user processors expect."""
     import structlog
+
+    class SinkLogger:
+        """The wrapped logger: structlog calls the event kind's method with the rendered line."""
+
+        def __init__(self) -> None:
+            setattr(self, method, sink.write)
 
     class EventLogger(structlog.BoundLoggerBase):
         def emit(self, event: dict[str, Any]) -> None:
-            # The chain is run here rather than by _process_event, which copies the
-            # (always empty) context and then the event into a new dict: two dict
-            # copies per event that this hot path cannot afford.
-            result: Any = event
-            for processor in self._processors:
-                result = processor(self._logger, "emit", result)
-            self._logger.write(result)
+            fields = dict(event)
+            kind = fields.pop(fmt.EVENT)
+            self._proxy_to_logger(method, kind, **fields)
 
-    return EventLogger(sink, processors, {})
-
-
-def _unrolled(logger: Any) -> Callable[[dict[str, Any]], None]:
-    """``logger.emit`` as one closure over its processors: no loop, no attribute lookups.
-
-    Equivalent to ``EventLogger.emit`` (tests check both give the same bytes);
-    it saves about half a microsecond per event, which is a third of our
-    budget above the raw write.
-    """
-    # Bound __call__ methods: calling an instance goes through the type's slot and
-    # builds a bound method on every call, ~0.1 µs each.
-    chain = [p if isinstance(p, FunctionType) else p.__call__ for p in logger._processors]
-    sink = logger._logger
-    write = sink.write
-    if len(chain) == 3:
-        first, second, third = chain
-
-        def emit3(event: dict[str, Any]) -> None:
-            write(third(sink, "emit", second(sink, "emit", first(sink, "emit", event))))
-
-        return emit3
-    if len(chain) == 2:
-        first, second = chain
-
-        def emit2(event: dict[str, Any]) -> None:
-            write(second(sink, "emit", first(sink, "emit", event)))
-
-        return emit2
-    emit: Callable[[dict[str, Any]], None] = logger.emit
-    return emit
+    # structlog starts each event dict as a copy of the context and sets "event" after
+    # the other keys; an "event" key already in the context keeps it first, where the
+    # format wants it.
+    logger = EventLogger(SinkLogger(), processors=chain, context={fmt.EVENT: None})
+    return logger.emit
 
 
-# Each step takes what the previous returned: a dict at first, then the rendered bytes.
-Processor = Callable[[Any, str, Any], Any]
-
-
-def processors_for(config: Config) -> list[Processor]:
-    """The processor chain for *config*; see :mod:`jsontrace.processors` for each step."""
-    from .processors import Redactor, Renderer, stamp_time
-
-    chain: list[Processor] = [stamp_time]
-    if config.redact:
-        chain.append(Redactor(keys=config.redact_keys, patterns=config.redact_patterns))
-    chain.append(Renderer(max_chars=config.max_chars, max_items=config.max_items))
-    return chain
-
-
-def check_config(config: Config) -> None:
-    """Raise ``ValueError`` for settings that cannot work, before they take effect."""
-    from .processors import Redactor
-
-    for pattern in config.redact_patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(
-                f"configure(redact_patterns=...): {pattern!r} is invalid: {exc}"
-            ) from None
-    try:
-        # The patterns are joined into one expression, where a global flag like "(?i)"
-        # that was fine alone is an error (Python 3.10 only warns, and then applies
-        # the flag to every pattern: make that an error too).
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", DeprecationWarning)
-            Redactor(keys=config.redact_keys, patterns=config.redact_patterns)
-    except (re.error, DeprecationWarning) as exc:
-        raise ValueError(
-            f"configure(redact_patterns=...): {exc}; write flags scoped, as '(?i:...)'"
-        ) from None
+def _build_chains(sink: Sink) -> dict[str, Emit]:
+    run = _through_structlog if CONFIG.processors else _direct
+    return {kind: run(chain, _METHODS[kind], sink) for kind, chain in chains_for(CONFIG).items()}
 
 
 _writer: SegmentWriter | None = None
 _sink_override: Sink | None = None
-_logger: Any = None  # built on the first event
-_emit: Callable[[dict[str, Any]], None] | None = None  # _logger.emit, unrolled
+_chains: dict[str, Emit] | None = None  # built on the first event after a change
 _build_lock = threading.Lock()  # taken only while building, never per event
-# Set while this thread builds the chain: an event it emits meanwhile (a generator
+# Set while this thread builds the chains: an event it emits meanwhile (a generator
 # collected by the GC during the build ends its run) waits in _reentrant instead
 # of blocking on _build_lock, which this thread already holds.
 _building = threading.local()
@@ -144,9 +169,9 @@ def _release_in_parent() -> None:
 
 
 if hasattr(os, "register_at_fork"):
-    # A fork waits for a build in progress: the build imports structlog, and a child
-    # forked mid-import would inherit the import lock held by a thread it does not
-    # have, and hang on its first event.
+    # A fork waits for a build in progress: the build may import structlog, and a
+    # child forked mid-import would inherit the import lock held by a thread it does
+    # not have, and hang on its first event.
     os.register_at_fork(
         before=lambda: _build_lock.acquire(),
         after_in_parent=_release_in_parent,
@@ -155,13 +180,13 @@ if hasattr(os, "register_at_fork"):
 
 
 def rebuild() -> None:
-    """Forget the chain (rebuilt on the next event) after the configuration changed.
+    """Forget the chains (rebuilt on the next event) after the configuration changed.
 
     The writer is kept while its directory is unchanged (new limits apply to it),
     so reconfiguring other settings neither starts a new segment file nor loses
     track of the old ones that retention must delete.
     """
-    global _writer, _logger, _emit
+    global _writer, _chains
     with _build_lock:
         if _writer is not None:
             if _writer.directory == CONFIG.dir:
@@ -170,35 +195,31 @@ def rebuild() -> None:
                 _writer.close()
                 forget_writer(_writer)
                 _writer = None
-        _logger = _emit = None
+        _chains = None
 
 
-def _build() -> Callable[[dict[str, Any]], None]:
-    global _logger, _writer, _emit
+on_change(rebuild)
+
+
+def _build() -> dict[str, Emit]:
+    global _writer, _chains
     # Threads tracing their first events at once must share one writer: two would
     # open the same segment name and each delete the other's files on retention.
     with _build_lock:
-        if _emit is not None:
-            return _emit
+        if _chains is not None:
+            return _chains
         _building.active = True
         try:
             if _writer is None:
                 _writer = _new_writer()
             sink: Sink = _sink_override if _sink_override is not None else _writer
-            _logger = _event_logger(sink, processors_for(CONFIG))
-            emit_now = _emit = _unrolled(_logger)
+            chains = _chains = _build_chains(sink)
         finally:
             _building.active = False
     while _reentrant:
-        emit_now(_reentrant.pop(0))
-    return emit_now
-
-
-def _build_or_defer(event: dict[str, Any]) -> None:
-    if getattr(_building, "active", False):
-        _reentrant.append(event)
-        return
-    _build()(event)
+        event = _reentrant.pop(0)
+        chains[event[fmt.EVENT]](event)
+    return chains
 
 
 def _new_writer() -> SegmentWriter:
@@ -218,14 +239,45 @@ def current_writer() -> SegmentWriter | None:
     return _writer
 
 
+def _emitter(kind: str) -> Emit:
+    def emit_kind(event: dict[str, Any]) -> None:
+        try:
+            chains = _chains
+            if chains is None:
+                if getattr(_building, "active", False):
+                    _reentrant.append(event)
+                    return
+                chains = _build()
+            chains[kind](event)
+        except Exception as exc:
+            _failed(event, exc)
+
+    emit_kind.__name__ = f"emit_{_METHODS[kind]}"
+    emit_kind.__doc__ = (
+        f"Record one {kind} event. Never raises: tracing must not harm the traced code."
+    )
+    return emit_kind
+
+
+emit_start = _emitter(fmt.START)
+emit_chunk = _emitter(fmt.CHUNK)
+emit_end = _emitter(fmt.END)
+_BY_KIND = {fmt.START: emit_start, fmt.CHUNK: emit_chunk, fmt.END: emit_end}
+
+
 def emit(event: dict[str, Any]) -> None:
-    """Record one event. Never raises: tracing must not harm the traced code."""
-    try:
-        (_emit or _build_or_defer)(event)
-    except Exception as exc:
-        if sys.is_finalizing():  # a generator ended by interpreter shutdown: nothing to tell
-            return
-        report_once(
-            f"emit:{type(exc).__name__}",
-            f"could not record a {event.get('event')} event ({type(exc).__name__}: {exc})",
-        )
+    """Record one event of any kind (the run code calls the per-kind functions directly)."""
+    emitter = _BY_KIND.get(event.get(fmt.EVENT))  # type: ignore[arg-type]
+    if emitter is None:
+        report_once("emit:kind", f"not an event kind jsontrace writes: {event.get(fmt.EVENT)!r}")
+        return
+    emitter(event)
+
+
+def _failed(event: dict[str, Any], exc: Exception) -> None:
+    if sys.is_finalizing():  # a generator ended by interpreter shutdown: nothing to tell
+        return
+    report_once(
+        f"emit:{type(exc).__name__}",
+        f"could not record a {event.get(fmt.EVENT)} event ({type(exc).__name__}: {exc})",
+    )

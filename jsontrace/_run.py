@@ -14,14 +14,13 @@ from time import perf_counter_ns, time_ns
 from typing import Any
 
 from . import format as fmt
-from ._context import current_run
-from ._errors import hostname, report_once, safe_repr
+from ._errors import report_once, safe_repr
+from ._host import HOST
 from ._ids import uuid7
-from ._pipeline import emit
+from ._pipeline import emit_chunk, emit_end, emit_start
 
 __all__ = ["Hooks", "Run"]
 
-_HOST = hostname()
 _pid = os.getpid()
 
 
@@ -109,14 +108,12 @@ class Run:
         inputs: Any = None,
         tags: Iterable[str] = (),
         metadata: Mapping[str, Any] | None = None,
-        parent: Run | None = _UNSET,
+        parent: Run | None,
         hooks: Hooks = _NO_HOOKS,
         is_generator: bool = False,
         warnings: list[str] | None = None,
     ) -> None:
-        """Start a run now and write its ``run.start`` event."""
-        if parent is _UNSET:
-            parent = current_run.get()
+        """Start a run under *parent* (None: a new trace) now, and write its ``run.start`` event."""
         self.run_id = uuid7()
         self.trace_id = parent.trace_id if parent is not None else self.run_id
         self.parent_run_id = parent.run_id if parent is not None else None
@@ -139,7 +136,7 @@ class Run:
         # The keys are format.py's names written out: a dict display of literal keys
         # is built in one step, while 13 `fmt.X` lookups cost half a microsecond.
         # tests/test_format_keys.py checks that they match format.py.
-        emit(
+        emit_start(
             {
                 "event": "run.start",
                 "run_id": self.run_id,
@@ -153,7 +150,7 @@ class Run:
                 "tags": self.tags,
                 "metadata": self.metadata,
                 "pid": _pid,
-                "host": _HOST,
+                "host": HOST,
             }
         )
 
@@ -209,7 +206,7 @@ class Run:
         if seq == 0:
             self._first_chunk_ns = perf_counter_ns()
         self._chunks.append(value)
-        emit(  # literal keys, as in __init__
+        emit_chunk(  # literal keys, as in __init__
             {
                 "event": "run.chunk",
                 "run_id": self.run_id,
@@ -244,7 +241,7 @@ class Run:
         except Exception as err:
             report_once("end", f"could not build the end of run {self.name!r}: {safe_repr(err)}")
             event = self._end_event(status, None, None, minimal=True)
-        emit(event)
+        emit_end(event)
 
     def _end_event(
         self, status: str, outputs: Any, exc: BaseException | None, minimal: bool = False

@@ -30,11 +30,13 @@ import weakref
 from pathlib import Path
 
 from . import format as fmt
-from ._errors import forget_report, hostname, report_once
+from ._errors import forget_report, report_once
+from ._host import HOST
 
 __all__ = ["SegmentWriter", "forget_writer", "segment_name"]
 
-_HOST = re.sub(r"[^A-Za-z0-9.]+", "_", hostname()) or "host"
+# The host part of file names: what the name allows of this machine's name.
+_HOST = re.sub(r"[^A-Za-z0-9.]+", "_", HOST) or "host"
 # Checking that the open file still has a name costs an fstat; once a second is plenty.
 _CHECK_EVERY_S = 1.0
 # After a failure, events are dropped without trying for this long: a full disk must

@@ -17,16 +17,16 @@ the stress tests use it to prove them. It finds:
 from __future__ import annotations
 
 import os
-import socket
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import format as fmt
+from ._host import process_alive
 from .reader import DirectoryReader
 
-__all__ = ["Report", "check", "process_alive"]
+__all__ = ["Report", "check"]
 
 _REQUIRED = {
     fmt.START: (fmt.PARENT_RUN_ID, fmt.NAME, fmt.RUN_TYPE, fmt.PID, fmt.HOST),
@@ -34,19 +34,6 @@ _REQUIRED = {
     fmt.END: (fmt.STATUS, fmt.CHUNK_COUNT),
 }
 _SAMPLES = 20
-
-
-def process_alive(host: object, pid: object) -> bool | None:
-    """Whether the writer process still runs: None when it is on another host (unknowable)."""
-    if host != socket.gethostname() or not isinstance(pid, int) or pid <= 0:
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # EPERM: it exists, owned by someone else
-        return True
-    return True
 
 
 @dataclass

@@ -4,7 +4,7 @@
 
     reader = DirectoryReader("logs")
     for batch in reader.poll():      # every file, from where the last call stopped
-        store.add_batch(batch)       # jsontrace.runs.RunStore
+        store.add_batch(batch)       # jsontrace.store.RunStore
     reader.read_file(path)           # one file, e.g. on a file-system hint
 
 Why this shape:

@@ -12,13 +12,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from jsontrace_view.cli import demo_command
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "sample_logs"
 
 
 def main() -> int:
     shutil.rmtree(TARGET, ignore_errors=True)
-    command = [sys.executable, "-m", "viewer.demo_app", str(TARGET), "--once", "--delay", "0.02"]
+    command = demo_command(TARGET, "--once", "--delay", "0.02")
     # Two processes writing side by side: each gets its own segment file.
     workers = [
         subprocess.Popen([*command, "--seed", "1", "--only", "0", "1", "2"], cwd=ROOT),

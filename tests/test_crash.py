@@ -72,7 +72,7 @@ def test_sigkill_mid_stream_leaves_whole_lines_and_an_interrupted_run(tmp_path: 
     assert (2, 0) == (report.interrupted, report.running)
 
     printed = subprocess.run(
-        [sys.executable, "-m", "viewer", "--print", str(directory)],
+        [sys.executable, "-m", "jsontrace_view", "--print", str(directory)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -720,12 +720,12 @@ def test_langsmith_extra_sets_metadata_and_is_not_passed_on() -> None:
 
 def test_tracing_failure_inside_start_is_contained(monkeypatch: pytest.MonkeyPatch) -> None:
     """If jsontrace itself fails to start a run, the function still runs and one warning is given."""
-    from jsontrace import _decorator
+    from jsontrace import _spec
 
     def explode(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("internal bug")
 
-    monkeypatch.setattr(_decorator, "Run", explode)
+    monkeypatch.setattr(_spec, "Run", explode)
 
     @traceable
     def f() -> int:

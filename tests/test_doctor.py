@@ -12,34 +12,23 @@ import orjson
 
 from jsontrace import traceable
 from jsontrace.__main__ import main
+from jsontrace._host import HOST
 from jsontrace.doctor import check
+
+from .events import TS, chunk, end, start
 
 RUN = "01a20c5b-2a3a-74f3-b984-ce135be17a49"
 
 
 def _event(kind: str, run_id: str = RUN, **fields: Any) -> dict[str, Any]:
-    base = {
-        "event": kind,
-        "run_id": run_id,
-        "trace_id": RUN,
-        "v": 1,
-        "ts": "2026-11-24T07:00:30.000000Z",
-    }
+    """An event of a run written by this (live) process."""
     if kind == "run.start":
-        base.update(
-            parent_run_id=None,
-            name="f",
-            run_type="chain",
-            inputs={},
-            tags=[],
-            metadata={},
-            pid=os.getpid(),
-            host=os.uname().nodename,
-        )
+        return start(run_id, trace=RUN, **{"pid": os.getpid(), "host": HOST, **fields})
+    if kind == "run.chunk":
+        return chunk(run_id, fields.pop("seq"), fields.pop("chunk"), trace=RUN, **fields)
     if kind == "run.end":
-        base.update(status="ok", outputs=None, error=None, chunk_count=0, duration_ms=1.0)
-    base.update(fields)
-    return base
+        return end(run_id, trace=RUN, **fields)
+    return {"event": kind, "run_id": run_id, "trace_id": RUN, "v": 1, "ts": TS, **fields}
 
 
 def _write(

@@ -1,9 +1,11 @@
-"""The pipeline: our own structlog chain, isolated from the user's; one writer; never raising."""
+"""The pipeline: our processor chains, isolated from the user's structlog config yet open to their processors; one writer; never raising."""
 
 from __future__ import annotations
 
+import copy
 import io
 import os
+import sys
 import threading
 import time
 import warnings
@@ -159,42 +161,153 @@ def test_set_sink_returns_the_previous_one() -> None:
     assert (0, 2) == (len(first.lines), len(second.lines))
 
 
-def test_processor_chain_follows_the_configuration() -> None:
-    """The redactor is in the chain only while redaction is on, and runs before rendering."""
+def test_processor_chains_follow_the_configuration() -> None:
+    """Each kind's chain: stamp first, contextvars for starts, the redactor only while on, rendering last."""
     from jsontrace.processors import Redactor
 
     jsontrace.configure(redact=False)
     assert not any(
-        isinstance(p, Redactor) for p in _pipeline.processors_for(jsontrace._config.CONFIG)
+        isinstance(p, Redactor)
+        for chain in _pipeline.chains_for(jsontrace._config.CONFIG).values()
+        for p in chain
     )
     jsontrace.configure(redact=True)
-    chain = _pipeline.processors_for(jsontrace._config.CONFIG)
-    assert ["stamp_time", "Redactor", "Renderer"] == [
-        getattr(p, "__name__", type(p).__name__) for p in chain
-    ]
+    chains = _pipeline.chains_for(jsontrace._config.CONFIG)
+    names = {
+        kind: [getattr(p, "__name__", type(p).__name__) for p in chain]
+        for kind, chain in chains.items()
+    }
+    assert {
+        "run.start": ["stamp_time", "merge_contextvars", "Redactor", "Renderer"],
+        "run.chunk": ["stamp_time", "Redactor", "Renderer"],
+        "run.end": ["stamp_time", "Redactor", "Renderer"],
+    } == names
 
 
-def test_unrolled_emit_writes_what_the_structlog_logger_writes() -> None:
-    """The unrolled chain writes the same bytes as running the structlog logger's chain in a loop."""
+EVENTS = {
+    "run.start": {
+        "event": "run.start", "run_id": "r", "trace_id": "r", "v": 1, "ts": 1_700_000_000_000_000_000,
+        "parent_run_id": None, "name": "f", "run_type": "chain", "inputs": {"api_key": "k", "q": "hi"},
+        "tags": [], "metadata": {"m": 1}, "pid": 1, "host": "h",
+    },
+    "run.chunk": {
+        "event": "run.chunk", "run_id": "r", "trace_id": "r", "v": 1, "ts": 1_700_000_000_000_000_000,
+        "seq": 0, "chunk": "Bearer abcdefghijk",
+    },
+    "run.end": {
+        "event": "run.end", "run_id": "r", "trace_id": "r", "v": 1, "ts": 1_700_000_000_000_000_000,
+        "status": "ok", "outputs": "x" * 200, "error": None, "chunk_count": 0, "duration_ms": 1.0,
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("redact", [True, False])
+@pytest.mark.parametrize("kind", sorted(EVENTS))
+def test_the_direct_chain_writes_what_structlog_writes(kind: str, redact: bool) -> None:
+    """Running a chain as one closure writes the same bytes as structlog's BoundLoggerBase running it."""
     from jsontrace.testing import CapturedTraces
 
-    for redact in (True, False):
-        jsontrace.configure(redact=redact)
-        looped, unrolled = CapturedTraces(), CapturedTraces()
-        chain = _pipeline.processors_for(jsontrace._config.CONFIG)
-        event = {
-            "event": "run.chunk",
-            "run_id": "r",
-            "trace_id": "r",
-            "v": 1,
-            "ts": 1_700_000_000_000_000_000,
-            "seq": 0,
-            "chunk": "Bearer abcdefghijk",
-        }
-        _pipeline._event_logger(looped, chain).emit(dict(event))
-        _pipeline._unrolled(_pipeline._event_logger(unrolled, chain))(dict(event))
-        assert looped.events == unrolled.events
-        assert 1 == len(unrolled.events)
+    jsontrace.configure(redact=redact, max_chars=100)
+    chain = _pipeline.chains_for(jsontrace._config.CONFIG)[kind]
+    direct, through = CapturedTraces(), CapturedTraces()
+    _pipeline._direct(chain, "x", direct)(copy.deepcopy(EVENTS[kind]))
+    _pipeline._through_structlog(chain, "x", through)(copy.deepcopy(EVENTS[kind]))
+    assert 1 == len(direct.events)
+    assert direct.events == through.events
+    assert ("event", kind) == next(iter(through.events[0].items()))  # "event" stays first
+
+
+def test_user_processors_run_through_structlog_after_our_fields_and_before_redaction(
+    events: Events,
+) -> None:
+    """configure(processors=...) sees every event with ts as text; what it adds is redacted and written."""
+    seen: list[tuple[str, str, str]] = []
+
+    def tag(_logger: Any, method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        seen.append((method, event_dict["event"], type(event_dict["ts"]).__name__))
+        event_dict["deployment"] = "eu-1"
+        event_dict["api_key"] = "sk-live-secret"  # added by the user: must be redacted
+        return event_dict
+
+    jsontrace.configure(processors=[tag])
+    assert "hello a" == greet("a")
+    assert [("start", "run.start", "str"), ("end", "run.end", "str")] == seen
+    written = events()
+    assert ["eu-1", "eu-1"] == [e["deployment"] for e in written]
+    assert ["[REDACTED]", "[REDACTED]"] == [e["api_key"] for e in written]
+    assert "structlog" in sys.modules
+
+    jsontrace.configure(processors=[])
+    greet("b")
+    assert "deployment" not in events()[-1]
+
+
+def test_a_user_processor_can_drop_events_with_structlog_drop_event(events: Events) -> None:
+    """structlog.DropEvent raised by a user processor drops that event, quietly, as structlog does."""
+
+    def drop_chunks(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        if event_dict["event"] == "run.chunk":
+            raise structlog.DropEvent
+        return event_dict
+
+    @jsontrace.traceable
+    def stream() -> Iterator[int]:
+        yield from range(3)
+
+    jsontrace.configure(processors=[drop_chunks])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [0, 1, 2] == list(stream())
+    assert ["run.start", "run.end"] == [e["event"] for e in events()]
+
+
+def test_a_failing_user_processor_is_reported_once_and_the_app_goes_on() -> None:
+    """A user processor that raises loses that event, is warned about once, and never reaches the app."""
+
+    def broken(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        raise KeyError("nope")
+
+    jsontrace.configure(processors=[broken])
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert ["hello a", "hello b"] == [greet("a"), greet("b")]
+    assert 1 == len([w for w in seen if issubclass(w.category, jsontrace.JsonTraceWarning)])
+
+
+def test_values_bound_with_structlog_contextvars_reach_the_run_start_metadata(
+    events: Events,
+) -> None:
+    """bind_contextvars(request_id=...) lands in run.start metadata (the run's own keys win), redacted."""
+    import structlog.contextvars
+
+    @jsontrace.traceable(metadata={"user_id": "from-the-run"})
+    def handle() -> str:
+        jsontrace.get_current_run().add_metadata({"late": True})  # type: ignore[union-attr]
+        return "done"
+
+    structlog.contextvars.bind_contextvars(
+        request_id="req-42", user_id="from-context", session_token="tok-123456"
+    )
+    try:
+        handle()
+    finally:
+        structlog.contextvars.clear_contextvars()
+    handle()
+    first_start, first_end, second_start, _ = events()
+    assert {"request_id": "req-42", "user_id": "from-the-run", "session_token": "[REDACTED]"} == {
+        key: first_start["metadata"][key] for key in ("request_id", "user_id", "session_token")
+    }
+    assert "metadata.session_token" in first_start["redacted"]
+    assert "req-42" == first_end["metadata"]["request_id"]  # the end repeats the whole metadata
+    assert "request_id" not in second_start["metadata"]  # cleared: the next run has none
+
+
+def test_configure_rejects_processors_that_are_not_callables() -> None:
+    """processors= must be a list of callables; anything else is a ValueError and changes nothing."""
+    for bad in ("stamp", [1], 3):
+        with pytest.raises(ValueError, match="processors"):
+            jsontrace.configure(processors=bad)  # type: ignore[arg-type]
+    assert () == jsontrace._config.CONFIG.processors
 
 
 def test_an_event_emitted_by_the_gc_during_the_build_does_not_deadlock(
@@ -204,13 +317,13 @@ def test_an_event_emitted_by_the_gc_during_the_build_does_not_deadlock(
     import gc
     import threading
 
-    real = _pipeline.processors_for
+    real = _pipeline.chains_for
 
     def collecting(config: Any) -> Any:
         gc.collect()  # the collector happens to run inside the build
         return real(config)
 
-    monkeypatch.setattr(_pipeline, "processors_for", collecting)
+    monkeypatch.setattr(_pipeline, "chains_for", collecting)
 
     class Chat:
         def __init__(self) -> None:
@@ -247,7 +360,7 @@ def test_fork_waits_for_a_build_in_progress(monkeypatch: pytest.MonkeyPatch) -> 
     import threading
     import time
 
-    real = _pipeline.processors_for
+    real = _pipeline.chains_for
     state = {"built": False}
 
     def slow(config: Any) -> Any:
@@ -256,7 +369,7 @@ def test_fork_waits_for_a_build_in_progress(monkeypatch: pytest.MonkeyPatch) -> 
         state["built"] = True
         return chain
 
-    monkeypatch.setattr(_pipeline, "processors_for", slow)
+    monkeypatch.setattr(_pipeline, "chains_for", slow)
     jsontrace.configure(max_chars=40_000)
     builder = threading.Thread(target=jsontrace.traceable(lambda: 1))
     builder.start()

@@ -38,8 +38,8 @@ def test_import_does_not_load_viewer_dependencies_or_structlog() -> None:
     assert done.stdout.strip() == "[]"
 
 
-def test_first_event_goes_through_structlog(tmp_path: object) -> None:
-    """The pipeline is structlog's: after the first traced call structlog is loaded, textual still not."""
+def test_tracing_loads_neither_the_viewer_nor_structlog(tmp_path: object) -> None:
+    """After a traced call textual and watchdog are still not loaded, nor structlog without user processors."""
     code = (
         "import sys, jsontrace\n"
         f"jsontrace.configure(dir={str(tmp_path)!r})\n"
@@ -47,4 +47,32 @@ def test_first_event_goes_through_structlog(tmp_path: object) -> None:
         "print('structlog' in sys.modules, 'textual' in sys.modules, 'watchdog' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "True False False"
+    assert done.stdout.strip() == "False False False"
+
+
+def test_no_module_of_the_library_imports_the_viewers_packages() -> None:
+    """The import contract: every jsontrace.* module (reader and store included) loads without Textual or watchdog.
+
+    Each module is imported in a fresh interpreter where importing textual,
+    watchdog or the viewer package raises, so an import hidden in any module
+    fails this test, not only one that happens to run first.
+    """
+    code = """
+import importlib, pkgutil, sys
+import jsontrace
+
+class Forbidden:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"textual", "watchdog", "jsontrace_view"}:
+            raise ImportError(f"the library imported {name}")
+        return None
+
+sys.meta_path.insert(0, Forbidden())
+names = sorted(m.name for m in pkgutil.walk_packages(jsontrace.__path__, "jsontrace."))
+for name in names:
+    importlib.import_module(name)
+print(len(names))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert 0 == done.returncode, done.stderr
+    assert int(done.stdout) >= 15

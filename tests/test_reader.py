@@ -171,7 +171,7 @@ def test_bad_line_str_is_file_line_reason_excerpt() -> None:
 def test_importing_reader_and_runs_loads_neither_textual_nor_watchdog() -> None:
     """The reading side is usable without the UI stack (the doctor, scripts)."""
     code = (
-        "import sys, jsontrace.reader, jsontrace.runs; "
+        "import sys, jsontrace.reader, jsontrace.store; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'watchdog')))"
     )
     out = subprocess.run(

@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 
-from viewer.app import TraceViewer
+from jsontrace_view.app import TraceViewer
+
+from .. import events
 
 FROZEN_NOW = 1_795_000_000.0  # a fixed clock for live durations in snapshots
 
@@ -28,34 +29,23 @@ class TraceFiles:
         n = next(self._ticks)
         return f"2026-11-24T06:{49 + n // 60000:02d}:{(n // 1000) % 60:02d}.{n % 1000:03d}000Z"
 
-    def write(self, *events: dict[str, Any]) -> None:
+    def write(self, *written: dict[str, Any]) -> None:
         with self.path.open("ab") as f:
-            f.write(b"".join(orjson.dumps(e) + b"\n" for e in events))
+            f.write(events.lines(*written))
 
     def start(
         self, run_id: str, parent: str | None = None, trace: str | None = None, **extra: Any
     ) -> None:
-        event = {
-            "event": "run.start", "run_id": run_id, "trace_id": trace or parent or run_id, "v": 1,
-            "ts": self.ts(), "parent_run_id": parent, "name": run_id, "run_type": "chain",
-            "inputs": {"question": f"about {run_id}"}, "tags": [], "metadata": {},
-            "pid": 999_999_999, "host": "some-other-host",
-        }  # fmt: skip
-        event.update(extra)
-        self.write(event)
+        extra.setdefault("inputs", {"question": f"about {run_id}"})
+        self.write(events.start(run_id, parent, trace, ts=self.ts(), **extra))
 
     def chunk(self, run_id: str, seq: int, value: Any, trace: str | None = None) -> None:
-        self.write({"event": "run.chunk", "run_id": run_id, "trace_id": trace or run_id, "v": 1,
-                    "ts": self.ts(), "seq": seq, "chunk": value})  # fmt: skip
+        self.write(events.chunk(run_id, seq, value, trace, ts=self.ts()))
 
     def end(self, run_id: str, status: str = "ok", trace: str | None = None, **extra: Any) -> None:
-        event = {
-            "event": "run.end", "run_id": run_id, "trace_id": trace or run_id, "v": 1,
-            "ts": self.ts(), "status": status, "outputs": {"answer": f"done {run_id}"},
-            "error": None, "chunk_count": 0, "duration_ms": 1234.5,
-        }  # fmt: skip
-        event.update(extra)
-        self.write(event)
+        extra.setdefault("outputs", {"answer": f"done {run_id}"})
+        extra.setdefault("duration_ms", 1234.5)
+        self.write(events.end(run_id, status, trace, ts=self.ts(), **extra))
 
     def trace(self, root: str, children: int = 2, error_in: int | None = None) -> None:
         """A finished trace: a root chain with llm children (one failing if asked)."""
@@ -104,6 +94,18 @@ async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 1
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await pilot.pause(0.02)
+
+
+@pytest.fixture
+def no_rescan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Turn off the periodic safety-net rescan: only the watcher's hints bring new lines.
+
+    A test of live arrival through watchdog (inotify or polling) must fail when the
+    watcher is broken; with the 2 s rescan on, it would pass anyway.
+    """
+    import jsontrace_view.app
+
+    monkeypatch.setattr(jsontrace_view.app, "RESCAN_INTERVAL_S", 3600.0)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""viewer.app: the Textual app, driven with a pilot."""
+"""jsontrace_view.app: the Textual app, driven with a pilot."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TraceFiles, wait_for
 from textual.widgets import Input
 
-import viewer.app
-from viewer.app import TraceViewer
-from viewer.widgets import HelpScreen, RunTree
+import jsontrace_view.app
+from jsontrace_view.app import TraceViewer
+from jsontrace_view.widgets import HelpScreen, RunTree
+
+from ..events import end, start, ts_at
+from .conftest import TraceFiles, wait_for
 
 
 def labels(app: TraceViewer) -> list[str]:
@@ -101,6 +103,7 @@ async def test_detail_pane_shows_inputs_outputs_error_and_traceback(
         assert "parent  t" in text
 
 
+@pytest.mark.usefixtures("no_rescan")
 async def test_live_appends_reach_the_tree_and_stream_into_the_detail(
     files: TraceFiles, make_app: Callable[..., TraceViewer]
 ) -> None:
@@ -122,7 +125,7 @@ async def test_live_appends_reach_the_tree_and_stream_into_the_detail(
 
         files.end("gen", outputs="Hello!", chunk_count=2, first_chunk_ms=12.0)
         await wait_for(pilot, lambda: labels(app)[0].startswith("✓ gen"))
-        assert "2 chunks  first 12 ms" in labels(app)[0]
+        assert "2 chunks  first chunk 12 ms" in labels(app)[0]
 
 
 async def test_follow_mode_jumps_to_new_traces_and_pauses_when_you_look_away(
@@ -298,10 +301,11 @@ async def test_followed_trace_opens_and_its_children_keep_updating(
         await wait_for(pilot, lambda: "✓ new.llm  llm  42 ms" in labels(app)[1])
 
 
+@pytest.mark.usefixtures("no_rescan")
 async def test_polling_observer_also_sees_appends(
     files: TraceFiles, make_app: Callable[..., TraceViewer]
 ) -> None:
-    """--poll uses watchdog's PollingObserver: appends still arrive."""
+    """--poll uses watchdog's PollingObserver: appends arrive through it (the rescan is off)."""
     files.trace("a", children=0)
     app = make_app(poll=True)
     async with app.run_test(size=(120, 30)) as pilot:
@@ -310,6 +314,20 @@ async def test_polling_observer_also_sees_appends(
         await wait_for(pilot, lambda: names(app) == ["b", "a"])
 
 
+async def test_the_periodic_rescan_alone_finds_appends(
+    files: TraceFiles, make_app: Callable[..., TraceViewer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no watcher at all (watch=False), the safety-net rescan still brings new traces."""
+    monkeypatch.setattr(jsontrace_view.app, "RESCAN_INTERVAL_S", 0.2)
+    files.trace("a", children=0)
+    app = make_app(watch=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        files.trace("b", children=0)
+        await wait_for(pilot, lambda: names(app) == ["b", "a"])
+
+
+@pytest.mark.usefixtures("no_rescan")
 async def test_empty_directory_says_it_is_waiting_then_shows_the_first_trace(
     trace_dir: Path, make_app: Callable[..., TraceViewer]
 ) -> None:
@@ -326,17 +344,12 @@ async def test_empty_directory_says_it_is_waiting_then_shows_the_first_trace(
 
 
 def _event(kind: str, run_id: str, parent: str | None = None, **extra: Any) -> dict[str, Any]:
-    """A minimal event for feeding the store directly (no file, no reader)."""
-    event: dict[str, Any] = {"event": kind, "run_id": run_id, "v": 1, "trace_id": run_id}
-    event["ts"] = f"2026-11-24T07:00:{extra.pop('second', 0):02d}.000000Z"
+    """An event for feeding the store directly (no file, no reader); ids are dotted paths."""
+    ts = ts_at(extra.pop("second", 0))
+    trace = parent.split(".")[0] if parent is not None else run_id
     if kind == "run.start":
-        event.update(parent_run_id=parent, name=run_id, run_type="chain", inputs={})
-        if parent is not None:
-            event["trace_id"] = parent.split(".")[0]
-    if kind == "run.end":
-        event.update(status="ok", outputs=None, error=None, duration_ms=42.0)
-    event.update(extra)
-    return event
+        return start(run_id, parent, trace, ts=ts, **extra)
+    return end(run_id, trace=trace, ts=ts, **{"duration_ms": 42.0, **extra})
 
 
 async def test_follow_opens_runs_whose_first_child_arrives_after_the_jump(
@@ -469,7 +482,7 @@ async def test_expanding_a_node_reads_runs_under_the_store_lock(
     files: TraceFiles, make_app: Callable[..., TraceViewer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Expanding may decode a child's chunk lines (which changes the store): only with the lock held."""
-    monkeypatch.setattr(viewer.app, "SETTLE_RUNS", 0)  # leave the lines for the expansion
+    monkeypatch.setattr(jsontrace_view.app, "SETTLE_RUNS", 0)  # leave the lines for the expansion
     root, gen = "01a20c95-05eb-78ca-9937-000000000001", "01a20c95-05eb-78ca-9937-000000000002"
     files.start(root)
     files.start(gen, root, trace=root, run_type="llm")

@@ -1,4 +1,4 @@
-"""viewer.cli: jsontrace-view's arguments, errors and --print."""
+"""jsontrace_view.cli: jsontrace-view's arguments, errors and --print."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import TraceFiles
 
 from jsontrace._version import __version__
-from viewer.cli import main
+from jsontrace_view.cli import demo_command, main
+
+from .conftest import TraceFiles
 
 ROOT = Path(__file__).parent.parent.parent
 
@@ -19,7 +20,7 @@ ROOT = Path(__file__).parent.parent.parent
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "viewer", *args],
+        [sys.executable, "-m", "jsontrace_view", *args],
         capture_output=True, text=True, timeout=60, cwd=cwd, env=env,
     )  # fmt: skip
 
@@ -71,9 +72,9 @@ def test_print_writes_the_tree_as_plain_text(files: TraceFiles, trace_dir: Path)
 
     assert 0 == result.returncode
     assert [
-        "✓ ok  t  (chain)  1.23 s  [error inside]",
-        "├── ✓ ok  t.0  (llm)  200 ms",
-        "└── ✗ error  t.1  (llm)  1.23 s  — ValueError: boom",
+        "✓ ok  t  chain  1.23 s  ⚠ error inside",
+        "├── ✓ ok  t.0  llm  200 ms",
+        "└── ✗ error  t.1  llm  1.23 s  ValueError: boom",
     ] == result.stdout.splitlines()
 
 
@@ -111,3 +112,25 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
 def test_demo_cannot_be_printed(capsys: pytest.CaptureFixture[str]) -> None:
     """--demo is interactive only."""
     assert 2 == main(["--demo", "--print"])
+
+
+@pytest.mark.parametrize("shadow", ["jsontrace_view", "jsontrace"])
+def test_the_demo_never_imports_a_users_package_from_the_current_directory(
+    tmp_path: Path, shadow: str
+) -> None:
+    """--demo's app starts from any directory, even one holding a package with our name."""
+    users = tmp_path / "project"
+    (users / shadow).mkdir(parents=True)
+    (users / shadow / "__init__.py").write_text(
+        'raise SystemExit("the user\'s package was imported")\n'
+    )
+    out = tmp_path / "out"
+    done = subprocess.run(
+        demo_command(out, "--once", "--delay", "0", "--only", "0"),
+        cwd=users,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert 0 == done.returncode, done.stderr
+    assert list(out.glob("trace-*.jsonl"))

@@ -9,9 +9,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import TraceFiles, wait_for
+from jsontrace_view.app import TraceViewer
 
-from viewer.app import TraceViewer
+from .conftest import TraceFiles, wait_for
 
 ROOT = Path(__file__).parent.parent.parent
 
@@ -46,7 +46,7 @@ def test_print_escapes_controls_and_keeps_markup_literal(
     """No ESC, C1 control or bidi override from data in --print; markup shows as typed."""
     write_hostile(files)
     result = subprocess.run(
-        [sys.executable, "-m", "viewer", str(trace_dir), "--print"],
+        [sys.executable, "-m", "jsontrace_view", str(trace_dir), "--print"],
         capture_output=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     out = result.stdout.decode()

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TraceFiles, wait_for
 
-from viewer.app import TraceViewer
+from jsontrace_view.app import TraceViewer
+
+from .conftest import TraceFiles, wait_for
 
 SIZE = (130, 32)
 

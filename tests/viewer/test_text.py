@@ -1,9 +1,9 @@
-"""viewer._text: building Rich text from untrusted strings."""
+"""jsontrace_view._text: building Rich text from untrusted strings."""
 
 from __future__ import annotations
 
-from jsontrace.runs import RunStore
-from viewer._text import cut, json_text, plain, run_label, value_text
+from jsontrace.store import RunStore
+from jsontrace_view._text import cut, json_text, plain, run_label, value_text
 
 
 def test_plain_never_reads_markup_and_escapes_controls() -> None:

@@ -1,4 +1,4 @@
-"""viewer.watch: watchdog events become read hints."""
+"""jsontrace_view.watch: watchdog events become read hints."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from viewer.watch import RESCAN, DirectoryWatcher, Hints
+from jsontrace_view.watch import RESCAN, DirectoryWatcher, Hints
 
 
 def test_hints_merge_names_and_time_out_to_a_rescan() -> None:
@@ -66,7 +66,7 @@ def test_opens_and_read_only_closes_are_not_hints() -> None:
         FileOpenedEvent,
     )
 
-    from viewer.watch import _Handler
+    from jsontrace_view.watch import _Handler
 
     hints = Hints()
     handler = _Handler(hints)

@@ -11,7 +11,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from jsontrace.reader import DirectoryReader
-from jsontrace.runs import RUNNING, Run, format_duration
+from jsontrace.render import format_duration
+from jsontrace.store import RUNNING, RunRecord
 
 from .._text import json_text, plain, status_text, value_text
 
@@ -36,14 +37,18 @@ class RunDetail(VerticalScroll):
         super().__init__(id=id)
         self.full = False
         self.raw = False
-        self.run: Run | None = None
+        self.run: RunRecord | None = None
         self._body = Static(Text("No run selected.", style="dim"), id="detail-body")
 
     def compose(self) -> Any:
         yield self._body
 
     def show(
-        self, run: Run | None, *, now: float | None = None, reader: DirectoryReader | None = None
+        self,
+        run: RunRecord | None,
+        *,
+        now: float | None = None,
+        reader: DirectoryReader | None = None,
     ) -> None:
         """Render *run* (``None``: nothing selected)."""
         self.run = run
@@ -53,7 +58,7 @@ class RunDetail(VerticalScroll):
         self._body.update(Group(*self._sections(run, now, reader)))
 
     def _sections(
-        self, run: Run, now: float | None, reader: DirectoryReader | None
+        self, run: RunRecord, now: float | None, reader: DirectoryReader | None
     ) -> list[RenderableType]:
         full = self.full
         status = run.status
@@ -90,7 +95,7 @@ class RunDetail(VerticalScroll):
         out.append(self._raw(run, reader) if self.raw else Text("press r to show", "dim"))
         return out
 
-    def _timing(self, run: Run, now: float | None) -> Text:
+    def _timing(self, run: RunRecord, now: float | None) -> Text:
         rows = [("start", _when(run.started_at, run.start_ts))]
         if run.end is not None:
             rows.append(("end", _when(run.ended_at, run.end_ts)))
@@ -106,7 +111,7 @@ class RunDetail(VerticalScroll):
             rows.append(("missing chunks", Text(shown, style="yellow")))
         return _rows(rows)
 
-    def _outputs(self, run: Run, full: bool) -> RenderableType:
+    def _outputs(self, run: RunRecord, full: bool) -> RenderableType:
         if run.end is not None:
             return value_text(run.outputs, full=full)
         if not run.chunks:
@@ -114,7 +119,7 @@ class RunDetail(VerticalScroll):
         _, value = run.streamed()
         return value_text(value, full=full)
 
-    def _ids(self, run: Run) -> Text:
+    def _ids(self, run: RunRecord) -> Text:
         rows = [("run", plain(run.run_id)), ("trace", plain(run.trace_id))]
         if run.parent_run_id:
             rows.append(("parent", plain(run.parent_run_id)))
@@ -125,7 +130,7 @@ class RunDetail(VerticalScroll):
             rows.append(("files", plain(", ".join(files))))
         return _rows(rows)
 
-    def _raw(self, run: Run, reader: DirectoryReader | None) -> RenderableType:
+    def _raw(self, run: RunRecord, reader: DirectoryReader | None) -> RenderableType:
         events, exact = run.events(reader)
         parts: list[RenderableType] = []
         if not exact:

@@ -1,12 +1,16 @@
-"""The run model: traces built from events, tolerant of disorder and garbage.
+"""The run store: the one reading model of traces, built from events, tolerant of disorder and garbage.
 
 ::
 
-    store = load_directory("logs")           # or: RunStore().add_batch(batch) per batch
-    for root in store.traces():              # newest trace first
+    store, reader = load_directory("logs")   # or: RunStore().add_batch(batch) per batch
+    for root in store.traces():              # newest trace first: RunRecord objects
         print(root.name, root.status, root.duration_ms())
-    print(render_tree(store))                # what ``jsontrace-view --print`` shows
     summary = store.summary(reader)          # counts for ``jsontrace doctor``
+
+The viewer, ``jsontrace-view --print`` (through :mod:`jsontrace.render`), the
+doctor's counts and :mod:`jsontrace.testing` all read traces through it, so a
+test sees what the viewer shows. A :class:`RunRecord` is what the files say of
+one run; the writing side's :class:`jsontrace.Run` is the live run being recorded.
 
 Why this shape:
 
@@ -14,7 +18,7 @@ Why this shape:
   ``orjson`` takes to parse them), so :meth:`RunStore.add_batch` only files
   each event under its run: a start or end event is kept as the dict it was
   parsed into, a chunk keeps only its value. Everything else (types checked,
-  statuses, durations, timestamps parsed) is worked out when a :class:`Run`
+  statuses, durations, timestamps parsed) is worked out when a :class:`RunRecord`
   property is read, i.e. at display time, and never raises on bad data.
 * Chunk lines a reader deferred (``DirectoryReader(defer_chunks=True)``) are
   filed undecoded, by the run id at a fixed place in the line, and decoded the
@@ -38,8 +42,6 @@ import contextlib
 import gc
 import math
 import os
-import re
-import socket
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +53,7 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 
 from . import format as fmt
+from ._host import process_alive
 from .reader import Batch, DirectoryReader
 
 if TYPE_CHECKING:
@@ -62,16 +65,11 @@ __all__ = [
     "INTERRUPTED",
     "OK",
     "RUNNING",
-    "STATUS_SYMBOLS",
-    "Run",
+    "RunRecord",
     "RunStore",
     "Summary",
     "bulk_load",
-    "format_duration",
     "load_directory",
-    "printable",
-    "render_run_line",
-    "render_tree",
     "root_order",
 ]
 
@@ -81,18 +79,6 @@ ERROR: Final = fmt.ERROR_STATUS
 CANCELLED: Final = fmt.CANCELLED
 INTERRUPTED: Final = "interrupted"
 
-#: One symbol per status, for plain-text output and the viewer's tree.
-STATUS_SYMBOLS: Final[Mapping[str, str]] = {
-    RUNNING: "●",
-    OK: "✓",
-    ERROR: "✗",
-    CANCELLED: "⊘",
-    INTERRUPTED: "↯",
-}
-
-_HOST = socket.gethostname()
-_PID_TTL_S = 2.0
-_pid_cache: dict[int, tuple[float, bool]] = {}
 _MAX_SAMPLES = 20
 _EMPTY: Final[Mapping[str, Any]] = {}
 #: Where a deferred chunk line keeps its run id: after the prefix, through the '",'
@@ -101,24 +87,6 @@ _RAW_ID: Final = (len(fmt.CHUNK_LINE_PREFIX), len(fmt.CHUNK_LINE_PREFIX) + 36 + 
 _raw_id = itemgetter(slice(*_RAW_ID))
 _loads = orjson.loads
 _JSONDecodeError = orjson.JSONDecodeError
-
-
-def _process_gone(pid: int) -> bool:
-    """Whether no process with this pid exists on this machine (cached a moment)."""
-    now = time.monotonic()
-    cached = _pid_cache.get(pid)
-    if cached is not None and now - cached[0] < _PID_TTL_S:
-        return cached[1]
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        gone = True
-    except (OSError, OverflowError, ValueError):
-        gone = False  # it exists but is not ours, or the pid makes no sense: do not guess
-    else:
-        gone = False
-    _pid_cache[pid] = (now, gone)
-    return gone
 
 
 def _parse_ts(value: object) -> float | None:
@@ -151,7 +119,7 @@ class _Reject(Exception):
     """An event that cannot be filed (raised and caught inside ingest only)."""
 
 
-class Run:
+class RunRecord:
     """One run as seen in the files so far. Every property is total: bad data gives defaults.
 
     ``start`` and ``end`` are the raw event dicts (``None`` until seen);
@@ -187,8 +155,8 @@ class Run:
         self._chunks: list[Any] = []
         self._pending: dict[int, Any] | None = None
         self.raw: list[bytes] | None = None
-        self.parent: Run | None = None
-        self.children: list[Run] = []
+        self.parent: RunRecord | None = None
+        self.children: list[RunRecord] = []
         self.sources: list[Source] = []
         self.error_below = False
         self.cycle = False
@@ -197,7 +165,7 @@ class Run:
         self._store = store
 
     def __repr__(self) -> str:
-        return f"<Run {self.run_id!r} {self.name!r} {self.status}>"
+        return f"<RunRecord {self.run_id!r} {self.name!r} {self.status}>"
 
     # -- chunks -----------------------------------------------------------------
 
@@ -250,19 +218,19 @@ class Run:
         """Started with a parent id, but that parent's start was never read."""
         return self.parent is not None and self.parent.start is None
 
-    def sorted_children(self) -> list[Run]:
+    def sorted_children(self) -> list[RunRecord]:
         """Children in start order (timestamp, then id: UUIDv7 ids sort by time)."""
         return sorted(self.children, key=_start_order)
 
     @property
-    def root(self) -> Run:
+    def root(self) -> RunRecord:
         """The top of this run's tree (the run itself when it has no parent)."""
         run = self
         while run.parent is not None:  # parent links never form a cycle (see _link)
             run = run.parent
         return run
 
-    def walk(self) -> Iterator[Run]:
+    def walk(self) -> Iterator[RunRecord]:
         """This run and all its descendants, depth first, children in start order."""
         stack = [self]
         while stack:
@@ -376,8 +344,7 @@ class Run:
             if isinstance(status, str) and status in fmt.STATUSES:
                 return status
             return ERROR if end.get(fmt.ERROR) else OK
-        pid = self.pid
-        if pid is not None and self.host == _HOST and _process_gone(pid):
+        if process_alive(self.host, self.pid) is False:
             return INTERRUPTED
         return RUNNING
 
@@ -525,7 +492,7 @@ class Run:
         return "\n".join(parts).lower()
 
 
-def _start_order(run: Run) -> tuple[str, str]:
+def _start_order(run: RunRecord) -> tuple[str, str]:
     return (run.start_ts or "", run.run_id)
 
 
@@ -586,8 +553,8 @@ class RunStore:
     """
 
     def __init__(self) -> None:
-        self.runs: dict[str, Run] = {}
-        self.roots: dict[str, Run] = {}
+        self.runs: dict[str, RunRecord] = {}
+        self.roots: dict[str, RunRecord] = {}
         self.events = 0
         self.duplicates = 0
         self.conflicts = 0
@@ -597,14 +564,14 @@ class RunStore:
         self.cycles = 0
         self.undecodable = 0
         self.invalid_samples: list[str] = []
-        self._dirty: set[Run] = set()
-        self._new_roots: list[Run] = []
+        self._dirty: set[RunRecord] = set()
+        self._new_roots: list[RunRecord] = []
         # A deferred chunk line's bytes from the run id to its closing '",' -> its run,
         # once a first line with those bytes was decoded and its run id matched them.
-        self._by_raw_id: dict[bytes, Run] = {}
+        self._by_raw_id: dict[bytes, RunRecord] = {}
         # Runs given undecoded lines since they were last decoded (some may be decoded
         # since, when something read their chunks): what settle() works through.
-        self._unsettled: list[Run] = []
+        self._unsettled: list[RunRecord] = []
 
     # -- ingest -----------------------------------------------------------------
 
@@ -624,7 +591,7 @@ class RunStore:
         are always decoded.
         """
         index = self._by_raw_id
-        touched: set[Run] = set()
+        touched: set[RunRecord] = set()
         filed = 0
         # A stream's lines mostly come one after another: take them a run at a time.
         for key, same in groupby(lines, _raw_id):
@@ -669,7 +636,7 @@ class RunStore:
         if run is not None and key == orjson.dumps(run_id)[1:] + b",":
             self._by_raw_id[key] = run
 
-    def _decode(self, run: Run) -> None:
+    def _decode(self, run: RunRecord) -> None:
         """Decode and file a run's deferred chunk lines (they were counted as events).
 
         Only this run's chunks and the counters change: a line that decodes to
@@ -687,7 +654,7 @@ class RunStore:
             try:
                 event = _loads(line)
             except _JSONDecodeError as exc:
-                self._bad_raw(line, f"run {printable(run_id)}", exc)
+                self._bad_raw(line, f"run {run_id}", exc)
                 continue
             if (
                 type(event) is dict
@@ -699,7 +666,7 @@ class RunStore:
             self.invalid += 1
             if len(self.invalid_samples) < _MAX_SAMPLES:
                 self.invalid_samples.append(
-                    f"a line that starts as a chunk of run {printable(run_id)} is something else:"
+                    f"a line that starts as a chunk of run {run_id} is something else:"
                     f" {_excerpt(line.decode('utf-8', 'backslashreplace'))}"
                 )
         self._add(events, None, None)
@@ -795,15 +762,15 @@ class RunStore:
                 where = f"{batch.file}:{line}: "
             self.invalid_samples.append(f"{where}not a valid event: {_excerpt(event)}")
 
-    def _placeholder(self, run_id: str, event: Mapping[str, Any]) -> Run:
+    def _placeholder(self, run_id: str, event: Mapping[str, Any]) -> RunRecord:
         trace_id = event.get(fmt.TRACE_ID)
-        run = Run(run_id, trace_id if isinstance(trace_id, str) else "", self)
+        run = RunRecord(run_id, trace_id if isinstance(trace_id, str) else "", self)
         self.runs[run_id] = run
         self.roots[run_id] = run
         self._new_roots.append(run)
         return run
 
-    def _odd_chunk(self, run: Run, seq: Any, event: dict[str, Any]) -> bool:
+    def _odd_chunk(self, run: RunRecord, seq: Any, event: dict[str, Any]) -> bool:
         """A chunk off the fast path: a repeat, early, or with a bad seq. True if kept."""
         if type(seq) is not int or seq < 0:
             raise _Reject
@@ -829,7 +796,7 @@ class RunStore:
         else:
             self.conflicts += 1
 
-    def _start(self, run: Run | None, run_id: str, event: dict[str, Any]) -> Run | None:
+    def _start(self, run: RunRecord | None, run_id: str, event: dict[str, Any]) -> RunRecord | None:
         if run is None:
             run = self._placeholder(run_id, event)
         elif run.start is not None:
@@ -845,7 +812,7 @@ class RunStore:
             self._link(run, parent_id)
         return run
 
-    def _link(self, run: Run, parent_id: str) -> None:
+    def _link(self, run: RunRecord, parent_id: str) -> None:
         parent = self.runs.get(parent_id)
         ancestor = parent
         while ancestor is not None:
@@ -863,7 +830,7 @@ class RunStore:
         if run.error_below or (run.end is not None and run.status == ERROR):
             self._mark_error(parent)
 
-    def _end(self, run: Run | None, run_id: str, event: dict[str, Any]) -> Run | None:
+    def _end(self, run: RunRecord | None, run_id: str, event: dict[str, Any]) -> RunRecord | None:
         if run is None:
             run = self._placeholder(run_id, event)
         elif run.end is not None:
@@ -874,7 +841,7 @@ class RunStore:
             self._mark_error(run.parent)
         return run
 
-    def _mark_error(self, run: Run | None) -> None:
+    def _mark_error(self, run: RunRecord | None) -> None:
         while run is not None and not run.error_below:
             run.error_below = True
             self._dirty.add(run)
@@ -882,20 +849,20 @@ class RunStore:
 
     # -- reading the model --------------------------------------------------------
 
-    def get(self, run_id: str) -> Run | None:
+    def get(self, run_id: str) -> RunRecord | None:
         """The run with this id, if any event mentioned it."""
         return self.runs.get(run_id)
 
-    def traces(self, *, newest_first: bool = True) -> list[Run]:
+    def traces(self, *, newest_first: bool = True) -> list[RunRecord]:
         """The roots of the forest (trace roots, orphaned subtrees, runs seen without a start)."""
         return sorted(self.roots.values(), key=root_order, reverse=newest_first)
 
-    def take_dirty(self) -> set[Run]:
+    def take_dirty(self) -> set[RunRecord]:
         """Runs changed since the last call (for the viewer's batched updates)."""
         dirty, self._dirty = self._dirty, set()
         return dirty
 
-    def take_new_roots(self) -> list[Run]:
+    def take_new_roots(self) -> list[RunRecord]:
         """Roots created since the last call (some may since have found a parent)."""
         new, self._new_roots = self._new_roots, []
         return new
@@ -943,7 +910,7 @@ class RunStore:
         )
 
 
-def root_order(run: Run) -> tuple[str, str]:
+def root_order(run: RunRecord) -> tuple[str, str]:
     """Sort key of a root: its start time (else its id: UUIDv7 ids sort by time)."""
     return (run.start_ts or _str(run.last_ts) or "", run.run_id)
 
@@ -977,103 +944,7 @@ def load_directory(directory: str | os.PathLike[str]) -> tuple[RunStore, Directo
     return store, reader
 
 
-# -- plain text --------------------------------------------------------------------
-
-# C0 and C1 controls, DEL, bidi embeddings/overrides/isolates and marks, line and
-# paragraph separators, lone surrogates: none of them may reach a terminal as is.
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
-)
-_UNSAFE_KEEP_NL = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
-)
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def printable(text: str, *, multiline: bool = False) -> str:
-    """*text* with every control or bidi character shown as an escape (``\\x1b``, ``\\u202e``).
-
-    With ``multiline``, newlines and tabs are kept. Safe to write to a terminal.
-    """
-    pattern = _UNSAFE_KEEP_NL if multiline else _UNSAFE
-    if pattern.search(text) is None:
-        return text
-    return pattern.sub(_escape, text)
-
-
 def _excerpt(value: Any, limit: int = 120) -> str:
-    text = printable(repr(value)[: limit * 4])
+    # Raw text from the files: whoever shows it makes it printable (jsontrace.render).
+    text = repr(value)
     return text if len(text) <= limit else text[:limit] + "…"
-
-
-def format_duration(ms: float | None) -> str:
-    """``"0.55 ms"``, ``"120 ms"``, ``"1.23 s"``, ``"2m 03s"``, ``"1h 02m"``; ``""`` if unknown."""
-    if ms is None or not math.isfinite(ms):
-        return ""
-    if ms < 10:
-        return f"{ms:.2f} ms"
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    seconds = ms / 1000
-    if seconds < 60:
-        return f"{seconds:.2f} s"
-    minutes, seconds = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m {seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
-
-
-def render_run_line(run: Run, *, now: float | None = None) -> str:
-    """One line about a run: status, name, type, duration, chunks, first chunk, error."""
-    status = run.status
-    parts = [f"{STATUS_SYMBOLS[status]} {status}", printable(run.name)]
-    if run.run_type:
-        parts.append(f"({printable(run.run_type)})")
-    if not run.seen:
-        parts.append(f"[not seen: run {printable(run.run_id)}]")
-    elif run.start is None:
-        parts.append(f"[no start event: run {printable(run.run_id)}]")
-    duration = format_duration(run.duration_ms(now))
-    if duration:
-        parts.append(duration)
-    if run.chunk_count:
-        parts.append(f"{run.chunk_count} chunk{'s' if run.chunk_count != 1 else ''}")
-    first = run.first_chunk_ms
-    if first is not None:
-        parts.append(f"first chunk {format_duration(first)}")
-    if run.error_summary:
-        parts.append(f"— {printable(run.error_summary)}")
-    if run.error_below and status != ERROR:
-        parts.append("[error inside]")
-    if run.cycle:
-        parts.append("[parent cycle ignored]")
-    return "  ".join(parts)
-
-
-def render_tree(
-    store: RunStore, *, now: float | None = None, newest_first: bool = True
-) -> Iterator[str]:
-    """The whole forest as indented plain-text lines (what ``--print`` writes)."""
-    for root in store.traces(newest_first=newest_first):
-        yield render_run_line(root, now=now)
-        stack: list[tuple[Run, str, bool]] = [
-            (child, "", last) for child, last in reversed(list(_with_last(root.sorted_children())))
-        ]
-        while stack:
-            run, prefix, last = stack.pop()
-            yield f"{prefix}{'└── ' if last else '├── '}{render_run_line(run, now=now)}"
-            inner = prefix + ("    " if last else "│   ")
-            stack.extend(
-                (child, inner, child_last)
-                for child, child_last in reversed(list(_with_last(run.sorted_children())))
-            )
-
-
-def _with_last(items: list[Run]) -> Iterator[tuple[Run, bool]]:
-    for i, item in enumerate(items):
-        yield item, i == len(items) - 1

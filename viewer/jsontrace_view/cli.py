@@ -18,10 +18,26 @@ from pathlib import Path
 
 from jsontrace._version import __version__
 
-__all__ = ["main"]
+__all__ = ["demo_command", "main"]
 
 PROG = "jsontrace-view"
 HINT = "try: jsontrace-view sample_logs"
+
+
+# `python -m` and `python -c` put the current directory first on sys.path, so a
+# folder of the user's holding its own `jsontrace_view` (or `jsontrace`) would be
+# imported instead of ours. The bootstrap drops that entry before importing anything.
+_BOOTSTRAP = (
+    "import sys\n"
+    "if not getattr(sys.flags, 'safe_path', False): del sys.path[0]\n"
+    "from jsontrace_view.demo_app import main\n"
+    "sys.exit(main(sys.argv[1:]))"
+)
+
+
+def demo_command(directory: str | Path, *options: str) -> list[str]:
+    """The command line that runs the demo app into *directory*, whatever the current directory."""
+    return [sys.executable, "-c", _BOOTSTRAP, str(directory), *options]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,9 +77,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status (2 for a bad directory)."""
     args = _parser().parse_args(argv)
     try:
+        if args.demo and args.print_tree:
+            return _fail("--demo cannot be combined with --print")
+        if not args.print_tree:
+            missing = _missing_ui_packages()
+            if missing:
+                return _fail(
+                    f"the viewer needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
+                    "not installed: pip install 'jsontrace[viewer]' (--print works without)"
+                )
         if args.demo:
-            if args.print_tree:
-                return _fail("--demo cannot be combined with --print")
             return _demo(poll=args.poll)
         directory = Path(args.directory)
         problem = _check_directory(directory)
@@ -76,8 +99,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _missing_ui_packages() -> list[str]:
+    """The viewer's packages (the ``viewer`` extra) that cannot be imported here."""
+    import importlib
+
+    missing = []
+    for module, name in (("textual", "Textual"), ("watchdog", "watchdog")):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(name)
+    return missing
+
+
 def _fail(message: str) -> int:
-    from jsontrace.runs import printable
+    from jsontrace.render import printable
 
     print(f"{PROG}: error: {printable(message)}", file=sys.stderr)
     return 2
@@ -97,7 +133,8 @@ def _check_directory(directory: Path) -> str | None:
 
 
 def _print_tree(directory: Path) -> int:
-    from jsontrace.runs import load_directory, render_tree
+    from jsontrace.render import render_tree
+    from jsontrace.store import load_directory
 
     store, reader = load_directory(directory)
     if isinstance(sys.stdout, io.TextIOWrapper):
@@ -126,11 +163,11 @@ def _run_app(directory: Path, *, poll: bool, follow: bool = False) -> int:
 
 
 def _demo(*, poll: bool) -> int:
-    """Run ``viewer.demo_app`` into a fresh temporary directory and view it; clean up after."""
+    """Run the demo app into a fresh temporary directory and view it; clean up after."""
     directory = Path(tempfile.mkdtemp(prefix="jsontrace-demo-"))
     with tempfile.TemporaryFile() as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "viewer.demo_app", str(directory)],
+            demo_command(directory),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
@@ -143,7 +180,7 @@ def _demo(*, poll: bool) -> int:
         if process.returncode not in (0, -15, -9):
             stderr.seek(0)
             tail = stderr.read()[-2000:].decode("utf-8", "backslashreplace")
-            from jsontrace.runs import printable
+            from jsontrace.render import printable
 
             print(
                 f"{PROG}: the demo app failed:\n{printable(tail, multiline=True)}", file=sys.stderr

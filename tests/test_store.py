@@ -1,4 +1,4 @@
-"""jsontrace.runs: the run model built from events in any order."""
+"""jsontrace.store: the run model built from events in any order."""
 
 from __future__ import annotations
 
@@ -15,40 +15,10 @@ from hypothesis import strategies as st
 
 from jsontrace import format as fmt
 from jsontrace.reader import DirectoryReader
-from jsontrace.runs import (
-    RunStore,
-    format_duration,
-    load_directory,
-    printable,
-    render_run_line,
-    render_tree,
-)
+from jsontrace.render import format_duration, render_run_line, render_tree
+from jsontrace.store import RunStore, load_directory
 
-TS = "2026-11-24T06:49:31.000000Z"
-
-
-def start(run_id: str, parent: str | None = None, trace: str = "t", **extra: Any) -> dict[str, Any]:
-    event = {
-        "event": "run.start", "run_id": run_id, "trace_id": trace, "v": 1, "ts": TS,
-        "parent_run_id": parent, "name": run_id, "run_type": "chain", "inputs": {},
-        "tags": [], "metadata": {}, "pid": 1, "host": "elsewhere",
-    }  # fmt: skip
-    event.update(extra)
-    return event
-
-
-def chunk(run_id: str, seq: Any, value: Any = "x", trace: str = "t") -> dict[str, Any]:
-    return {"event": "run.chunk", "run_id": run_id, "trace_id": trace, "v": 1, "ts": TS,
-            "seq": seq, "chunk": value}  # fmt: skip
-
-
-def end(run_id: str, status: str = "ok", trace: str = "t", **extra: Any) -> dict[str, Any]:
-    event = {
-        "event": "run.end", "run_id": run_id, "trace_id": trace, "v": 1, "ts": TS,
-        "status": status, "outputs": None, "error": None, "chunk_count": 0, "duration_ms": 5.0,
-    }  # fmt: skip
-    event.update(extra)
-    return event
+from .events import chunk, end, start
 
 
 def store_of(*events: Any) -> RunStore:
@@ -240,35 +210,6 @@ def test_summary_counts_files_runs_and_bad_lines(tmp_path: Path) -> None:
     assert summary.bad_line_samples[1].startswith("a.jsonl:5: not a valid event")
 
 
-def test_render_tree_is_indented_plain_text() -> None:
-    """--print output: one line per run, box-drawing indentation, newest trace first."""
-    store = store_of(
-        start("root", ts="2026-11-24T06:49:31.000000Z"),
-        start("child", "root"),
-        end("child", "error", error={"type": "E", "message": "m"}, duration_ms=1500.0),
-        end("root", duration_ms=2000.0),
-    )
-
-    assert [
-        "✓ ok  root  (chain)  2.00 s  [error inside]",
-        "└── ✗ error  child  (chain)  1.50 s  — E: m",
-    ] == list(render_tree(store))
-
-
-def test_printable_escapes_controls_and_bidi() -> None:
-    """Terminal escapes, C1 controls and bidi overrides come out as visible escapes."""
-    assert "a\\x1b[31mb\\x9b\\u202ec\\x00" == printable("a\x1b[31mb\x9b\u202ec\x00")
-    assert "line\nnext\\x07" == printable("line\nnext\x07", multiline=True)
-    assert "a\\x0ab" == printable("a\nb")
-
-
-def test_format_duration_picks_a_readable_unit() -> None:
-    """Durations read naturally from sub-millisecond to hours."""
-    assert ["0.55 ms", "120 ms", "1.23 s", "2m 03s", "1h 02m", ""] == [
-        format_duration(x) for x in (0.55, 120, 1230, 123_000, 3_720_000, None)
-    ]
-
-
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
@@ -331,7 +272,7 @@ def test_bulk_load_pauses_the_collector_and_freezes_what_was_loaded(tmp_path: Pa
     """Loading runs with the cyclic GC paused (restored after) and leaves the loaded objects frozen."""
     import gc
 
-    from jsontrace.runs import bulk_load, load_directory
+    from jsontrace.store import bulk_load, load_directory
 
     (tmp_path / "trace-a.jsonl").write_bytes(orjson.dumps(start("a")) + b"\n")
     frozen_before = gc.get_freeze_count()

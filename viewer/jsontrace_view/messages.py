@@ -1,7 +1,7 @@
 """Messages the reader worker posts to the app (from its thread; ``post_message`` is thread-safe).
 
 New events do not travel as messages: the worker files them in the shared
-:class:`~jsontrace.runs.RunStore` and the app's flush timer picks up what
+:class:`~jsontrace.store.RunStore` and the app's flush timer picks up what
 changed, so a flood of events costs the UI one update per tick.
 """
 

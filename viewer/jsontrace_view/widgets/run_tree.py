@@ -14,7 +14,8 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from jsontrace.runs import RUNNING, Run, printable, root_order
+from jsontrace.render import printable
+from jsontrace.store import RUNNING, RunRecord, root_order
 
 from .._text import run_label
 
@@ -60,7 +61,7 @@ class RunTree(Tree[str]):
         self.auto_expand = False
         self.limit = limit
         self.now: Callable[[], float | None] = lambda: None
-        self.runs: dict[str, Run] = {}
+        self.runs: dict[str, RunRecord] = {}
         self.nodes: dict[str, RunNode] = {}
         self._populated: set[str] = set()
         # Runs that expand_subtree() opened: when they get (more) children, those open
@@ -92,7 +93,7 @@ class RunTree(Tree[str]):
         # The default renders every label on each rebuild; the label length is enough.
         return node.label.cell_len + 2  # type: ignore[union-attr]  # always Text here
 
-    def label_for(self, run: Run) -> Text:
+    def label_for(self, run: RunRecord) -> Text:
         """The current label of a run (live durations use the app's clock)."""
         return run_label(run, self.now())
 
@@ -103,7 +104,7 @@ class RunTree(Tree[str]):
         """How many traces qualify but are not shown (older than the newest :attr:`limit`)."""
         return len(self._hidden)
 
-    def show_roots(self, roots: list[Run]) -> None:
+    def show_roots(self, roots: list[RunRecord]) -> None:
         """Replace every node: the newest :attr:`limit` of *roots* (given newest first)."""
         self.clear()
         self.nodes.clear()
@@ -126,7 +127,7 @@ class RunTree(Tree[str]):
         """A one-line note in place of traces (removed by the next :meth:`show_roots`)."""
         self._note = self.root.add_leaf(Text(printable(text), style="italic dim"), "")
 
-    def add_root(self, run: Run) -> bool:
+    def add_root(self, run: RunRecord) -> bool:
         """Insert a new root in date order; False if shown already or older than everything shown."""
         if run.run_id in self._root_keys or run.run_id in self._hidden:
             return False
@@ -174,7 +175,7 @@ class RunTree(Tree[str]):
             self._opened.discard(run.run_id)
         node.remove()
 
-    def root_key_changed(self, run: Run) -> bool:
+    def root_key_changed(self, run: RunRecord) -> bool:
         """Whether a shown root's sort key changed (e.g. its start event arrived)."""
         key = self._root_keys.get(run.run_id)
         return key is not None and key != root_order(run)
@@ -192,7 +193,7 @@ class RunTree(Tree[str]):
         """How many traces have nodes."""
         return len(self._keys)
 
-    def _add_run(self, parent: RunNode, run: Run, before: int | None = None) -> RunNode:
+    def _add_run(self, parent: RunNode, run: RunRecord, before: int | None = None) -> RunNode:
         node = parent.add(
             self.label_for(run), run.run_id, before=before, allow_expand=bool(run.children)
         )
@@ -216,7 +217,7 @@ class RunTree(Tree[str]):
         """Start a tick: nodes made from now until :meth:`refresh_runs` have current labels."""
         self._fresh.clear()
 
-    def refresh_runs(self, runs: Iterable[Run]) -> None:
+    def refresh_runs(self, runs: Iterable[RunRecord]) -> None:
         """New labels for changed runs that have nodes; new children under populated nodes.
 
         Under a run that :meth:`expand_subtree` opened (and that is still expanded),

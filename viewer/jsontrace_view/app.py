@@ -3,7 +3,7 @@
 Data flow (toolong's shape): watchdog hints and a periodic rescan wake one
 reader worker thread (:meth:`TraceViewer._read_loop`), the only place where the
 plain reading side meets Textual. It files events in the shared
-:class:`~jsontrace.runs.RunStore` under :attr:`TraceViewer.store_lock` and posts
+:class:`~jsontrace.store.RunStore` under :attr:`TraceViewer.store_lock` and posts
 progress and notices as messages. A timer (:meth:`TraceViewer.flush`, every
 ``flush_interval`` s) takes the runs that changed since its last tick and
 updates only their nodes, so thousands of events per second cost a few UI
@@ -26,7 +26,7 @@ from textual.widgets import Footer, Input, ProgressBar, Tree
 from textual.worker import get_current_worker
 
 from jsontrace.reader import Batch, DirectoryReader
-from jsontrace.runs import ERROR, RUNNING, Run, RunStore, bulk_load
+from jsontrace.store import ERROR, RUNNING, RunRecord, RunStore, bulk_load
 
 from .messages import DataReady, Loaded, LoadProgress, Notice
 from .watch import RESCAN, DirectoryWatcher, Hints
@@ -277,7 +277,7 @@ class TraceViewer(App[None]):
             self.call_from_thread(self._search_done, matching, text, errors_only, traces)
 
     def _search_done(
-        self, matching: list[Run], text: str, errors_only: bool, searched: list[Run]
+        self, matching: list[RunRecord], text: str, errors_only: bool, searched: list[RunRecord]
     ) -> None:
         if (text, errors_only) != (self.search_text, self.errors_only):
             return  # the filter changed while searching; its own search follows
@@ -289,7 +289,7 @@ class TraceViewer(App[None]):
             late = [r for r in self.store.traces() if r.run_id not in seen and self._qualifies(r)]
         self._show_matching(late + matching)
 
-    def _show_matching(self, matching: list[Run]) -> None:
+    def _show_matching(self, matching: list[RunRecord]) -> None:
         with self.store_lock:
             self._tree.show_roots(matching)
             if not matching:
@@ -371,7 +371,7 @@ class TraceViewer(App[None]):
         if selected is not None and selected.status == RUNNING:
             self._show_detail(selected)
 
-    def _show_detail(self, run: Run | None) -> None:
+    def _show_detail(self, run: RunRecord | None) -> None:
         with self.store_lock:
             self._detail.show(run, now=self.clock(), reader=self.reader)
 
@@ -404,7 +404,7 @@ class TraceViewer(App[None]):
     def _filtering(self) -> bool:
         return self.errors_only or bool(self.search_text)
 
-    def _qualifies(self, root: Run) -> bool:
+    def _qualifies(self, root: RunRecord) -> bool:
         """Whether a trace passes the current filters (called with the lock held)."""
         if self.errors_only and not (root.error_below or root.status == ERROR):
             return False

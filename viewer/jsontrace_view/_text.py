@@ -7,7 +7,7 @@ Every string read from a file reaches the screen through this module. Two rules:
   f-string handed to a widget that reads markup.
 * Control characters, terminal escape sequences (ESC, CSI, OSC, C1 controls)
   and bidi overrides are shown as escapes (``\\x1b``, ``\\u202e``) by
-  :func:`jsontrace.runs.printable`, so none of them reaches the terminal.
+  :func:`jsontrace.render.printable`, so none of them reaches the terminal.
 """
 
 from __future__ import annotations
@@ -18,17 +18,8 @@ import orjson
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
 
-from jsontrace.runs import (
-    CANCELLED,
-    ERROR,
-    INTERRUPTED,
-    OK,
-    RUNNING,
-    STATUS_SYMBOLS,
-    Run,
-    format_duration,
-    printable,
-)
+from jsontrace.render import STATUS_SYMBOLS, Role, printable, run_line
+from jsontrace.store import CANCELLED, ERROR, INTERRUPTED, OK, RUNNING, RunRecord
 
 __all__ = [
     "STATUS_STYLES",
@@ -65,40 +56,37 @@ def status_text(status: str) -> Text:
     return Text(f"{STATUS_SYMBOLS[status]} {status}", style=STATUS_STYLES[status])
 
 
-def run_label(run: Run, now: float | None = None) -> Text:
-    """One tree line for a run: status, name, type, duration, chunks, first chunk, error."""
+#: The style of each part of a run line (the status's own colour for "status").
+_ROLE_STYLES: Final[dict[Role, str]] = {
+    "name": "bold",
+    "type": "dim",
+    "note": "italic dim",
+    "duration": "cyan",
+    "chunks": "blue",
+    "first_chunk": "dim",
+    "error": "red",
+    "error_inside": "bold red",
+}
+
+
+def run_label(run: RunRecord, now: float | None = None) -> Text:
+    """One tree line for a run: :func:`jsontrace.render.run_line`, styled."""
     status = run.status
-    style = STATUS_STYLES[status]
-    parts: list[Text | tuple[str, str] | str] = [
-        (STATUS_SYMBOLS[status] + " ", style),
-        plain(run.name, "bold red" if status == ERROR else "bold"),
-    ]
-    if run.run_type:
-        parts += ["  ", plain(run.run_type, "dim")]
-    if not run.seen:
-        parts += ["  ", (f"(parent not seen: {printable(run.run_id)})", "italic dim")]
-    elif run.start is None:
-        parts += ["  ", (f"(no start event: {printable(run.run_id)})", "italic dim")]
-    duration = format_duration(run.duration_ms(now))
-    if duration:
-        parts += ["  ", (duration, style if status == RUNNING else "cyan")]
-    if run.chunk_count:
-        parts += ["  ", (f"{run.chunk_count} chunks", "blue")]
-    first = run.first_chunk_ms
-    if first is not None:
-        parts += ["  ", (f"first {format_duration(first)}", "dim")]
-    if status == ERROR and run.error_summary:
-        parts += ["  ", plain(_first_line(run.error_summary), "red")]
-    if run.error_below and status != ERROR:
-        parts += ["  ", ("⚠ error inside", "bold red")]
-    if run.cycle:
-        parts += ["  ", ("(parent cycle ignored)", "italic dim")]
-    return Text.assemble(*parts, no_wrap=True, end="")
-
-
-def _first_line(text: str) -> str:
-    line, _, rest = text.partition("\n")
-    return line + (" …" if rest else "")
+    status_style = STATUS_STYLES[status]
+    text = Text(no_wrap=True, end="")
+    for index, (part, role) in enumerate(run_line(run, now=now, status_word=False)):
+        if index > 1:
+            text.append("  ")
+        elif index == 1:
+            text.append(" ")
+        if role == "status" or (role == "duration" and status == RUNNING):
+            style = status_style
+        elif role == "name" and status == ERROR:
+            style = "bold red"
+        else:
+            style = _ROLE_STYLES[role]
+        text.append(part, style)
+    return text
 
 
 def cut(text: str, full: bool) -> tuple[str, int]:

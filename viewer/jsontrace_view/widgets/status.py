@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from jsontrace.runs import printable
+from jsontrace.render import printable
 
 __all__ = ["StatusBar"]
 

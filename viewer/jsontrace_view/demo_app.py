@@ -5,7 +5,8 @@ LLM call, a retriever, tools (one of which fails on bad input), a streaming
 answer aggregated with ``reduce_fn``, an async summary stream, and a stream
 that its consumer stops early. Nothing here talks to a network.
 
-``python -m viewer.demo_app DIR [--delay S] [--once] [--seed N]`` writes into DIR.
+``python -m jsontrace_view.demo_app DIR [--delay S] [--once] [--seed N]`` writes into DIR;
+:func:`jsontrace_view.cli.demo_command` starts it safely from any directory.
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ def run_session(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m viewer.demo_app", description=__doc__.splitlines()[0]
+        prog="python -m jsontrace_view.demo_app", description=__doc__.splitlines()[0]
     )
     parser.add_argument("directory", type=Path, help="where to write the trace files")
     parser.add_argument("--delay", type=float, default=0.05, help="seconds per simulated step")

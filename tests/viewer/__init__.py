@@ -1,0 +1,1 @@
+"""Tests of the viewer package, jsontrace_view."""
