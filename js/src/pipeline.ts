@@ -40,23 +40,42 @@ onConfigChange((config) => {
   }
 });
 
-/** Record one event. Never throws: tracing must not harm the traced code. */
+function write(line: string): void {
+  if (sinkOverride !== null) {
+    sinkOverride.write(line);
+    return;
+  }
+  if (writer === null) {
+    const config = getConfig();
+    writer = new SegmentWriter(config.dir, { maxBytes: config.maxBytes, maxSegments: config.maxSegments });
+  }
+  writer.write(line);
+}
+
+function failed(kind: unknown, error: unknown): void {
+  reportOnce(
+    `emit:${errorType(error)}`,
+    `could not record a ${String(kind)} event (${errorType(error)}: ${(error as Error)?.message ?? error})`,
+  );
+}
+
+/** Record one event of any shape. Never throws: tracing must not harm the traced code. */
 export function emit(event: Event): void {
   try {
-    const config = getConfig();
-    renderer ??= newRenderer(config);
-    const line = renderer.render(event);
-    if (sinkOverride !== null) {
-      sinkOverride.write(line);
-      return;
-    }
-    writer ??= new SegmentWriter(config.dir, { maxBytes: config.maxBytes, maxSegments: config.maxSegments });
-    writer.write(line);
+    renderer ??= newRenderer(getConfig());
+    write(event["event"] === "run.start" ? renderer.start(event) : event["event"] === "run.end" ? renderer.end(event) : renderer.render(event));
   } catch (error) {
-    reportOnce(
-      `emit:${errorType(error)}`,
-      `could not record a ${String(event["event"])} event (${errorType(error)}: ${(error as Error)?.message ?? error})`,
-    );
+    failed(event["event"], error);
+  }
+}
+
+/** Record a `run.chunk` event (the hot path: no event object is made). Never throws. */
+export function emitChunk(runId: string, traceId: string, ts: string, seq: number, chunk: unknown): void {
+  try {
+    renderer ??= newRenderer(getConfig());
+    write(renderer.chunk(runId, traceId, ts, seq, chunk));
+  } catch (error) {
+    failed("run.chunk", error);
   }
 }
 

@@ -41,10 +41,26 @@ const FLOATS = new Set(["duration_ms", "first_chunk_ms"]);
 // Names rather than data: written (and cut) like payload, never redacted.
 const NOT_SCANNED = new Set(["name", "run_type"]);
 
+// `"key":` for each key seen: JSON.stringify of every key of every event adds up.
+const keyTexts = new Map<string, string>();
+
+function keyText(key: string): string {
+  let text = keyTexts.get(key);
+  if (text === undefined) {
+    text = `${JSON.stringify(fixSurrogates(key))}:`;
+    if (keyTexts.size < 1024) keyTexts.set(key, text);
+  }
+  return text;
+}
+
+const CHUNK_PREFIX = '{"event":"run.chunk","run_id":"';
+
 export class Renderer {
   // A line shorter than this cannot hold a string longer than maxChars (one byte or
   // more per character) nor a list longer than maxItems (two bytes or more per item).
   private readonly walkAbove: number;
+  // Reused event after event: the fast way allocates nothing it can avoid.
+  private readonly encoder = new Encoder(false);
 
   constructor(
     private readonly limits: Limits,
@@ -61,21 +77,98 @@ export class Renderer {
     } catch (error) {
       if (error !== CAREFUL) throw error;
     }
-    // UTF-8 has at most 3 bytes per UTF-16 unit: most lines need no byte count.
-    if (line !== null && (line.length * 3 <= this.walkAbove || Buffer.byteLength(line) <= this.walkAbove)) {
-      return line;
+    if (line !== null && this.short(line)) return line;
+    return this.careful(event);
+  }
+
+  /**
+   * A `run.chunk` event's line: the same bytes as `render` of the event object, made
+   * directly for the commonest event of all, a chunk holding a short string.
+   * `runId` and `traceId` are our UUIDs and `ts` our timestamp (nothing to escape).
+   */
+  chunk(runId: string, traceId: string, ts: string, seq: number, chunk: unknown): string {
+    if (typeof chunk === "string") {
+      let text = chunk;
+      if (this.redactor !== null) text = this.redactor.scrubText(chunk);
+      if (text.isWellFormed()) {
+        const line =
+          `${CHUNK_PREFIX}${runId}","trace_id":"${traceId}","v":1,"ts":"${ts}","seq":${seq},"chunk":${JSON.stringify(text)}` +
+          (text === chunk ? "}\n" : ',"redacted":["chunk"]}\n');
+        if (this.short(line)) return line;
+      }
+    }
+    return this.render({ event: "run.chunk", run_id: runId, trace_id: traceId, v: 1, ts, seq, chunk });
+  }
+
+  /**
+   * A `run.start` event's line, as `render` would write it, for the events `RunTree`
+   * makes (these keys, in this order): the envelope is ours and needs no escaping.
+   */
+  start(event: Event): string {
+    try {
+      const encoder = this.encoder;
+      encoder.reset();
+      const redactor = this.redactor;
+      const parent = event["parent_run_id"] as string | null;
+      const out =
+        `{"event":"run.start","run_id":"${event["run_id"] as string}","trace_id":"${event["trace_id"] as string}","v":1,"ts":"${event["ts"] as string}",` +
+        `"parent_run_id":${parent === null ? "null" : `"${parent}"`},"name":${encoder.field("name", event["name"], null)},` +
+        `"run_type":${encoder.field("run_type", event["run_type"], null)},"inputs":${encoder.field("inputs", event["inputs"], redactor)},` +
+        `"tags":${encoder.field("tags", event["tags"], redactor)},"metadata":${encoder.field("metadata", event["metadata"], redactor)},` +
+        `"pid":${event["pid"] as number},"host":${hostText(event["host"] as string)}`;
+      const line = finish(out, encoder.paths);
+      if (this.short(line)) return line;
+    } catch (error) {
+      if (error !== CAREFUL) throw error;
     }
     return this.careful(event);
   }
 
+  /**
+   * A `run.end` event's line, as `render` would write it, for the events `RunTree`
+   * makes: the fixed keys, then `first_chunk_ms`, `tags`, `metadata`, `trace_warnings`
+   * when present, in that order.
+   */
+  end(event: Event): string {
+    try {
+      const encoder = this.encoder;
+      encoder.reset();
+      const redactor = this.redactor;
+      let out =
+        `{"event":"run.end","run_id":"${event["run_id"] as string}","trace_id":"${event["trace_id"] as string}","v":1,"ts":"${event["ts"] as string}",` +
+        `"status":"${event["status"] as string}","outputs":${encoder.field("outputs", event["outputs"], redactor)},` +
+        `"error":${encoder.field("error", event["error"], redactor)},"chunk_count":${event["chunk_count"] as number},` +
+        `"duration_ms":${floatText(event["duration_ms"] as number)}`;
+      if ("first_chunk_ms" in event) {
+        const first = event["first_chunk_ms"] as number | null;
+        out += `,"first_chunk_ms":${first === null ? "null" : floatText(first)}`;
+      }
+      if ("tags" in event) out += `,"tags":${encoder.field("tags", event["tags"], redactor)}`;
+      if ("metadata" in event) out += `,"metadata":${encoder.field("metadata", event["metadata"], redactor)}`;
+      if ("trace_warnings" in event) {
+        out += `,"trace_warnings":${encoder.field("trace_warnings", event["trace_warnings"], redactor)}`;
+      }
+      const line = finish(out, encoder.paths);
+      if (this.short(line)) return line;
+    } catch (error) {
+      if (error !== CAREFUL) throw error;
+    }
+    return this.careful(event);
+  }
+
+  /** Whether a line is short enough that nothing in it can exceed the limits. */
+  private short(line: string): boolean {
+    // UTF-8 has at most 3 bytes per UTF-16 unit: most lines need no byte count.
+    return line.length * 3 <= this.walkAbove || Buffer.byteLength(line) <= this.walkAbove;
+  }
+
   private fast(event: Event): string {
-    const encoder = new Encoder(false);
+    const encoder = this.encoder;
+    encoder.reset();
     let out = "{";
-    let first = true;
     for (const key of Object.keys(event)) {
       const value = event[key];
-      out += `${first ? "" : ","}${JSON.stringify(key)}:`;
-      first = false;
+      out += out.length === 1 ? keyText(key) : `,${keyText(key)}`;
       if (ENVELOPE.has(key)) {
         out += envelopeText(key, value);
       } else {
@@ -89,11 +182,9 @@ export class Renderer {
     const paths: string[] = [];
     const encoder = new Encoder(true, this.limits);
     let out = "{";
-    let first = true;
     for (const key of Object.keys(event)) {
       let value = event[key];
-      out += `${first ? "" : ","}${JSON.stringify(key)}:`;
-      first = false;
+      out += out.length === 1 ? keyText(key) : `,${keyText(key)}`;
       if (ENVELOPE.has(key)) {
         out += envelopeText(key, value);
         continue;
@@ -125,6 +216,17 @@ function finish(out: string, paths: readonly string[]): string {
     out += `,"redacted":${JSON.stringify(paths.map(fixSurrogates))}`;
   }
   return `${out}}\n`;
+}
+
+let lastHost = "";
+let lastHostText = '""';
+
+function hostText(host: string): string {
+  if (host !== lastHost) {
+    lastHostText = JSON.stringify(host);
+    lastHost = host;
+  }
+  return lastHostText;
 }
 
 function envelopeText(key: string, value: unknown): string {

@@ -17,7 +17,7 @@ import { hostname } from "node:os";
 import { epochMicros, formatTimestamp, monotonicMs } from "./clock.js";
 import { uuid7 } from "./ids.js";
 import { headersOf, parseHeaders, type HeadersLike } from "./headers.js";
-import { emit } from "./pipeline.js";
+import { emit, emitChunk } from "./pipeline.js";
 import type { Event } from "./render.js";
 import { errorMessage, errorType } from "./serialize.js";
 import { reportOnce, safeString } from "./warn.js";
@@ -299,7 +299,11 @@ export class RunTree {
     const ts = formatTimestamp(epochMicros());
     if (seq === 0) this.firstChunkMs = monotonicMs();
     this.chunks.push(value);
-    this.write({ event: "run.chunk", run_id: this.id, trace_id: this.trace_id, v: 1, ts, seq, chunk: value });
+    if (this.queue !== null) {
+      this.queue.push({ event: "run.chunk", run_id: this.id, trace_id: this.trace_id, v: 1, ts, seq, chunk: value });
+    } else {
+      emitChunk(this.id, this.trace_id, ts, seq, value);
+    }
   }
 
   /** End the run `ok` with `outputs` (a stream: its chunks, aggregated). */

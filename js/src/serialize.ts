@@ -218,10 +218,16 @@ function convertContained(raw: unknown): unknown {
  * `toPlain(value)`, in one walk.
  */
 export class Encoder {
-  /** Paths of redacted values, in the order they were met. */
-  readonly paths: string[] = [];
-  private readonly active = new Set<object>();
-  private readonly path: string[] = [];
+  /** Paths of redacted values, in the order they were met (a new list after `reset`). */
+  paths: string[] = [];
+  // The containers being written, outermost first (a cycle is one met again). A plain
+  // array and a count: shallow values scan a few entries, cheaper than hashing.
+  private readonly active: object[] = [];
+  private activeCount = 0;
+  // Where the walk is: the field's key, then object keys (strings) and list indexes
+  // (numbers), `pathCount` of them. Made into text only when something is redacted.
+  private readonly path: Array<string | number> = [];
+  private pathCount = 0;
   private redactor: Redactor | null = null;
 
   constructor(
@@ -229,16 +235,38 @@ export class Encoder {
     private readonly limits: Limits = NO_LIMITS,
   ) {}
 
+  /** Forget the paths of the previous event (an encoder is reused, event after event). */
+  reset(): void {
+    if (this.paths.length > 0) this.paths = [];
+  }
+
   /** The JSON text of one payload field's value (`undefined` is `null`). */
   field(key: string, value: unknown, redactor: Redactor | null): string {
     this.redactor = this.careful ? null : redactor;
-    this.path.length = 0;
-    this.path.push(key);
+    // Both counts start afresh: a CAREFUL thrown from deep inside left them anywhere.
+    this.activeCount = 0;
+    this.path[0] = key;
+    this.pathCount = 1;
     return this.value(value, 0);
   }
 
+  private push(part: string | number): void {
+    this.path[this.pathCount++] = part;
+  }
+
   private where(): string {
-    return this.path.join("");
+    let out = this.path[0] as string;
+    for (let i = 1; i < this.pathCount; i++) {
+      const part = this.path[i]!;
+      out += typeof part === "number" ? `[${part}]` : `.${part}`;
+    }
+    return out;
+  }
+
+  private isActive(identity: object): boolean {
+    const active = this.active;
+    for (let i = 0; i < this.activeCount; i++) if (active[i] === identity) return true;
+    return false;
   }
 
   private value(raw: unknown, depth: number): string {
@@ -293,22 +321,23 @@ export class Encoder {
   private container(value: object, raw: unknown, depth: number): string {
     // The original object: a Map converts to a new object on every visit.
     const identity = (typeof raw === "object" && raw !== null ? raw : value) as object;
-    if (this.active.has(identity)) {
+    if (this.isActive(identity)) {
       if (!this.careful) throw CAREFUL;
       return JSON.stringify(`<cycle: ${typeName(identity)}>`);
     }
     if (!this.careful && depth >= ORJSON_DEPTH) throw CAREFUL;
-    this.active.add(identity);
-    const mark = this.path.length;
+    const activeMark = this.activeCount;
+    const pathMark = this.pathCount;
+    this.active[this.activeCount++] = identity;
     try {
       return Array.isArray(value) ? this.array(value, depth) : this.record(value, depth);
     } catch (error) {
       if (error === CAREFUL) throw error;
       // A hostile container (a throwing getter or proxy trap).
-      this.path.length = mark;
+      this.pathCount = pathMark;
       return JSON.stringify(couldNotRead(raw, error));
     } finally {
-      this.active.delete(identity);
+      this.activeCount = activeMark;
     }
   }
 
@@ -322,9 +351,9 @@ export class Encoder {
     let out = "[";
     for (let i = 0; i < count; i++) {
       if (i > 0) out += ",";
-      if (redactor !== null) this.path.push(`[${i}]`);
+      if (redactor !== null) this.push(i);
       out += this.value(items[i], depth + 1);
-      if (redactor !== null) this.path.pop();
+      if (redactor !== null) this.pathCount--;
     }
     if (count < items.length) {
       out += `${count > 0 ? "," : ""}${JSON.stringify(`${TRUNCATION_MARK}${items.length - count} items]`)}`;
@@ -339,7 +368,8 @@ export class Encoder {
     for (let i = 0; i < pairs.length; i++) {
       const [name, item] = pairs[i]!;
       if (i > 0) out += ",";
-      this.path.push(`[${i}][1]`);
+      this.push(i);
+      this.push(1);
       let text: string;
       if (item !== null && item !== "" && item !== undefined && redactor.isSecretKey(name)) {
         this.paths.push(this.where());
@@ -347,7 +377,7 @@ export class Encoder {
       } else {
         text = this.converted(item, item, depth + 2);
       }
-      this.path.pop();
+      this.pathCount -= 2;
       out += `[${this.key(name)},${text}]`;
     }
     return `${out}]`;
@@ -378,14 +408,14 @@ export class Encoder {
         const value = convertContained(raw);
         if (value === undefined) continue; // toJSON() said undefined: left out, as by JSON.stringify
         if (redactor !== null) {
-          this.path.push(`.${name}`);
+          this.push(name);
           if (value !== null && value !== "" && redactor.isSecretKey(name)) {
             this.paths.push(this.where());
             text = JSON.stringify(REDACTED);
           } else {
             text = this.converted(value, raw, depth + 1);
           }
-          this.path.pop();
+          this.pathCount--;
         } else {
           text = this.converted(value, raw, depth + 1);
         }

@@ -224,3 +224,48 @@ describe("configure", () => {
     }
   });
 });
+
+describe("the writer's own event shapes", () => {
+  const payloads: unknown[] = [
+    {},
+    { args: [1, 2] },
+    { question: "why?", api_key: "sk-live-0123456789abcdefghij", nested: { token: "t", list: [["Authorization", "x"]] } },
+    "x".repeat(120_000),
+    { deep: JSON.parse("[".repeat(300) + "]".repeat(300)) },
+    { text: "lone \ud800 surrogate" },
+    [10n ** 30n],
+    null,
+  ];
+  const id = "01a20c5b-2a3a-74f3-b984-ce135be17a49";
+  const ts = "2026-11-24T07:00:30.906323Z";
+
+  test("start, end and chunk lines are byte for byte what the general renderer writes", () => {
+    for (const redactor of [new Redactor(), null]) {
+      for (const limits of [{ maxChars: 100_000, maxItems: 10_000 }, { maxChars: 10, maxItems: 3 }]) {
+        const renderer = new Renderer(limits, redactor);
+        for (const payload of payloads) {
+          const start = {
+            event: "run.start", run_id: id, trace_id: id, v: 1, ts, parent_run_id: payload === null ? null : id,
+            name: "a_long_name_to_cut", run_type: "llm", inputs: payload, tags: ["t", "Bearer abcdefgh12345678"],
+            metadata: { m: payload }, pid: 42, host: "my-host",
+          };
+          assert.equal(renderer.start(start), renderer.render(start));
+          const end: Record<string, unknown> = {
+            event: "run.end", run_id: id, trace_id: id, v: 1, ts, status: "ok", outputs: payload,
+            error: { type: "E", message: "sk-live-0123456789abcdefghij", traceback: "t" }, chunk_count: 3, duration_ms: 4,
+          };
+          assert.equal(renderer.end(end), renderer.render(end));
+          for (const extra of [{ first_chunk_ms: null }, { first_chunk_ms: 0.5, tags: ["x"], metadata: { password: 1 }, trace_warnings: ["w"] }]) {
+            const full = { ...end, ...extra };
+            assert.equal(renderer.end(full), renderer.render(full));
+          }
+          const chunk = { event: "run.chunk", run_id: id, trace_id: id, v: 1, ts, seq: 7, chunk: payload };
+          assert.equal(renderer.chunk(id, id, ts, 7, payload), renderer.render(chunk));
+          for (const text of ["token", "sk-live-0123456789abcdefghij", "x".repeat(50), "\udc00"]) {
+            assert.equal(renderer.chunk(id, id, ts, 7, text), renderer.render({ ...chunk, chunk: text }));
+          }
+        }
+      }
+    }
+  });
+});
