@@ -68,7 +68,8 @@ hosts = json.loads(sys.argv[1])
 out = []
 for host in hosts:
     os.uname = lambda host=host: os.uname_result(("Linux", host, "", "", ""))
-    from jsontrace import _writer
+    from jsontrace import _host, _writer
+    importlib.reload(_host)
     out.append(importlib.reload(_writer)._HOST)
 print(json.dumps(out))
 """

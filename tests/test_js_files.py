@@ -20,12 +20,8 @@ from typing import Any
 
 import pytest
 
-# -- adapter: the run model (one place to re-point when the package moves things) -----------
-try:  # the layout after the store refactor
-    from jsontrace.store import RunRecord, load_directory  # type: ignore[import-not-found,attr-defined,unused-ignore]
-except ImportError:
-    from jsontrace.runs import Run as RunRecord  # type: ignore[assignment,unused-ignore]
-    from jsontrace.runs import load_directory  # type: ignore[no-redef,unused-ignore]
+# -- adapter: the run model (the one place to re-point when the package moves things) --------
+from jsontrace.store import RunRecord, load_directory
 
 ROOT = Path(__file__).resolve().parent.parent
 JS = ROOT / "js"
