@@ -60,6 +60,14 @@ def segment_name(started: str, host: str, pid: int, segment: int) -> str:
     return _writer.segment_name(started, pid, segment, host=host)
 
 
+def header_support() -> Any:
+    """The Python side's header module (the drop-in work), or a skip until it has landed."""
+    return pytest.importorskip(
+        "jsontrace._headers",
+        reason="the Python side's cross-process headers (jsontrace._headers) have not landed yet",
+    )
+
+
 # The host as file names show it is computed from the machine's name at import, so it
 # is checked in a child process where the machine's name is replaced first.
 FILE_HOST_PROBE = """
@@ -212,6 +220,60 @@ def test_timestamp_vector(
     assert started_stamp(case["epoch_us"] // 1_000_000, monkeypatch, tmp_path) == case["file"]
 
 
+# -- cross-process headers --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", params("headers.json", "write"))
+def test_header_writing_vector(case: dict[str, Any]) -> None:
+    """A run's headers: dotted order from its root down, baggage when it has a member, traceparent."""
+    headers = header_support()
+    runs = case["runs"]
+    written = {
+        "langsmith-trace": ".".join(
+            headers.segment(run["start_us"] * 1000 + 999, run["id"]) for run in runs
+        )
+    }
+    baggage = headers.format_baggage(case["metadata"], case["tags"])
+    if baggage:
+        written["baggage"] = baggage
+    written["traceparent"] = headers.traceparent(runs[0]["id"], runs[-1]["id"])
+    assert written == case["headers"], case["description"]
+    assert list(written) == list(case["headers"]), "header order"
+
+
+@pytest.mark.parametrize("case", params("headers.json", "read"))
+def test_header_reading_vector(case: dict[str, Any]) -> None:
+    """The parent named by headers (ids, dotted order, baggage), a warning exactly when malformed."""
+    headers = header_support()
+    given = case["headers"]
+    if isinstance(given, list):
+        given = [tuple(pair) for pair in given]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        parent = headers.parse_headers(given)
+    assert bool(caught) == case["warns"], [str(w.message) for w in caught]
+    expected = case["parent"]
+    if expected is None:
+        assert parent is None
+        return
+    assert parent is not None
+    got = {
+        "trace_id": parent.trace_id,
+        "run_id": parent.run_id,
+        "parent_run_id": parent.parent_run_id,
+        "dotted_order": parent.dotted_order,
+        "metadata": parent.metadata,
+        "tags": parent.tags,
+    }
+    if isinstance(expected["dotted_order"], dict):  # stamped when received: the ids are checked
+        ids = expected["dotted_order"]["$segment_ids"]
+        segments = parent.dotted_order.split(".")
+        assert [part[-36:] for part in segments] == ids
+        assert all(re.fullmatch(r"\d{8}T\d{12}Z", part[:-36]) for part in segments)
+        got["dotted_order"] = expected["dotted_order"]
+    assert got == expected, case["description"]
+
+
 # -- programs -------------------------------------------------------------------------------
 
 TS_TEXT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
@@ -314,6 +376,8 @@ def test_cases_are_well_formed() -> None:
         ("serialization.json", "cases"),
         ("programs.json", "cases"),
         ("config.json", "env"),
+        ("headers.json", "write"),
+        ("headers.json", "read"),
     ]:
         cases = load(name)[key]
         ids = [case["id"] for case in cases]

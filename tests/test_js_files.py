@@ -9,6 +9,7 @@ build is missing or older than its sources (``npm ci`` first when
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -30,6 +31,35 @@ PROGRAMS = json.loads((ROOT / "tests" / "conformance" / "programs.json").read_te
 ]
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js (node) on PATH")
+
+
+# Cross-process headers on the Python side are the drop-in work (jsontrace._headers).
+needs_python_headers = pytest.mark.skipif(
+    importlib.util.find_spec("jsontrace._headers") is None,
+    reason="the Python side's cross-process headers (jsontrace._headers) have not landed yet",
+)
+
+PY_CLIENT = """
+import json
+from jsontrace import get_current_run, traceable
+
+@traceable(name="py_client", tags=["python"])
+def client():
+    return json.dumps(get_current_run().to_headers())
+
+print(client())
+"""
+
+PY_SERVER = """
+import json, sys
+from jsontrace import traceable
+
+@traceable(name="py_server")
+def serve(question):
+    return f"answer to {question}"
+
+print(serve("why", langsmith_extra={"parent": json.loads(sys.argv[1])}))
+"""
 
 
 def _newest_source() -> float:
@@ -72,9 +102,9 @@ def _env(directory: Path, **extra: str) -> dict[str, str]:
     return {**env, "JSONTRACE_DIR": str(directory), **extra}
 
 
-def run_node(script: Path, directory: Path, **extra: str) -> str:
+def run_node(script: Path, directory: Path, *args: str, **extra: str) -> str:
     done = subprocess.run(
-        ["node", str(script)],
+        ["node", str(script), *args],
         env=_env(directory, **extra),
         capture_output=True,
         text=True,
@@ -85,9 +115,11 @@ def run_node(script: Path, directory: Path, **extra: str) -> str:
     return done.stdout
 
 
-def run_python(script: Path, directory: Path) -> str:
+def run_python(script: Path | str, directory: Path, *args: str) -> str:
+    """Run a Python file, or Python source text, with JSONTRACE_DIR set."""
+    command = [str(script)] if isinstance(script, Path) else ["-c", script]
     done = subprocess.run(
-        [sys.executable, str(script)],
+        [sys.executable, *command, *args],
         env=_env(directory),
         capture_output=True,
         text=True,
@@ -220,3 +252,55 @@ def test_node_and_python_runs_share_one_directory(node_package: Path, tmp_path: 
     store, _reader = load_directory(directory)
     pids = {run.pid for root in store.traces() for run in _walk(root)}
     assert len(pids) == 2
+
+
+def _one(store: Any, name: str) -> RunRecord:
+    found = [run for root in store.traces() for run in _walk(root) if run.name == name]
+    assert len(found) == 1, [run.name for root in store.traces() for run in _walk(root)]
+    return found[0]
+
+
+@needs_python_headers
+def test_a_node_client_and_a_python_server_make_one_trace(
+    node_package: Path, tmp_path: Path
+) -> None:
+    """Headers from a Node run continue in Python: one trace, the Python run the Node run's child."""
+    directory = tmp_path / "logs"
+    headers = run_node(JS / "build" / "test" / "scripts" / "headers_out.js", directory).strip()
+    assert run_python(PY_SERVER, directory, headers) == "answer to why\n"
+    assert "orphans     0" in doctor(directory)
+    store, _reader = load_directory(directory)
+    client, server = _one(store, "client"), _one(store, "py_server")
+    assert server.parent_run_id == client.run_id
+    assert server.trace_id == client.trace_id
+    assert [root.name for root in store.traces()] == ["client"]
+
+
+@needs_python_headers
+def test_a_python_client_and_a_node_server_make_one_trace(
+    node_package: Path, tmp_path: Path
+) -> None:
+    """Headers from a Python run continue in Node: one trace, the Node run the Python run's child."""
+    directory = tmp_path / "logs"
+    headers = run_python(PY_CLIENT, directory).strip()
+    assert json.loads(headers)["baggage"] == "langsmith-tags=python"
+    out = run_node(JS / "build" / "test" / "scripts" / "headers_in.js", directory, headers)
+    assert out == "answer to why\n"
+    assert "orphans     0" in doctor(directory)
+    store, _reader = load_directory(directory)
+    client, server = _one(store, "py_client"), _one(store, "server")
+    assert server.parent_run_id == client.run_id
+    assert server.trace_id == client.trace_id
+
+
+def test_node_to_node_across_processes_reads_as_one_trace(
+    node_package: Path, tmp_path: Path
+) -> None:
+    """Two Node processes joined by headers: the run model shows one tree, no orphan."""
+    directory = tmp_path / "logs"
+    headers = run_node(JS / "build" / "test" / "scripts" / "headers_out.js", directory).strip()
+    run_node(JS / "build" / "test" / "scripts" / "headers_in.js", directory, headers)
+    assert "orphans     0" in doctor(directory)
+    (root,) = forest(directory)
+    assert root["name"] == "client"
+    assert [child["name"] for child in root["children"]] == ["server"]

@@ -16,7 +16,7 @@
 import { hostname } from "node:os";
 import { epochMicros, formatTimestamp, monotonicMs } from "./clock.js";
 import { uuid7 } from "./ids.js";
-import { headersOf, parseHeaders, type HeadersLike } from "./headers.js";
+import { headersOf, LANGSMITH_TRACE, parseHeaders, type HeadersLike, type RemoteParent } from "./headers.js";
 import { emit, emitChunk } from "./pipeline.js";
 import type { Event } from "./render.js";
 import { errorMessage, errorType } from "./serialize.js";
@@ -163,7 +163,7 @@ export class RunTree {
   private pendingEnd: (() => void) | null = null;
 
   /** @internal Use traceable(); `RunTree.fromHeaders()` for a parent from another process. */
-  constructor(start: RunStart, remote?: { id: string; trace_id: string; dotted_order: string }) {
+  constructor(start: RunStart, remote?: RemoteParent) {
     this.startUs = epochMicros();
     this.start_time = Math.floor(this.startUs / 1000);
     this.perfStart = monotonicMs();
@@ -179,7 +179,7 @@ export class RunTree {
       this.remote = true;
       this.id = remote.id;
       this.trace_id = remote.trace_id;
-      this.parent_run_id = undefined;
+      this.parent_run_id = remote.parent_run_id;
       this._dottedOrder = remote.dotted_order;
       this.parentDottedOrder = undefined;
       this._ended = true; // nothing of it is written here
@@ -459,8 +459,9 @@ export class RunTree {
 
   /**
    * Headers that make a traced call in another process (Python or Node) a child of
-   * this run: LangSmith's `langsmith-trace` (the dotted order) and `baggage`, and
-   * W3C `traceparent`. With `headers` (a `Headers`-like object), they are set on it.
+   * this run: LangSmith's `langsmith-trace` (the dotted order) and `baggage` (only
+   * when there are tags or metadata), and W3C `traceparent`. With `headers` (a
+   * `Headers`-like object), they are also set on it.
    */
   toHeaders(headers?: { set(name: string, value: string): void }): Record<string, string> {
     const result = headersOf(this);
@@ -474,11 +475,19 @@ export class RunTree {
    * children, in the same trace. Undefined when the headers name no parent.
    */
   static fromHeaders(headers: HeadersLike): RunTree | undefined {
-    const parsed = parseHeaders(headers);
-    if (parsed === undefined) return undefined;
+    const parent = parseHeaders(headers, epochMicros());
+    return parent === undefined ? undefined : RunTree.fromRemote(parent);
+  }
+
+  /** A parent from a dotted order (a `langsmith-trace` value), as LangSmith's `fromDottedOrder`. */
+  static fromDottedOrder(dottedOrder: string): RunTree | undefined {
+    return RunTree.fromHeaders({ [LANGSMITH_TRACE]: dottedOrder });
+  }
+
+  private static fromRemote(parent: RemoteParent): RunTree {
     return new RunTree(
-      { name: "parent", runType: "chain", inputs: {}, tags: parsed.tags, metadata: parsed.metadata, parent: undefined },
-      parsed,
+      { name: "parent", runType: "chain", inputs: {}, tags: parent.tags, metadata: parent.metadata, parent: undefined },
+      parent,
     );
   }
 

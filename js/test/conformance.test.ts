@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { resolve } from "node:path";
 import { describe, mock, test } from "node:test";
 import { fileStamp, formatTimestamp } from "../src/clock.js";
-import { fromEnv } from "../src/config.js";
+import { fromEnv, resetDefaults } from "../src/config.js";
+import { formatBaggage, parseHeaders, segment, traceparent } from "../src/headers.js";
 import { Redactor } from "../src/redact.js";
 import { Renderer } from "../src/render.js";
 import { forgetReports } from "../src/warn.js";
@@ -114,6 +115,58 @@ describe("program vectors (tests/conformance/programs.json)", () => {
       } finally {
         tmp.remove();
       }
+    });
+  }
+});
+
+describe("header vectors (tests/conformance/headers.json)", () => {
+  const cases = loadCases("headers.json");
+  for (const vector of cases.write) {
+    test(`write ${vector.id}: ${vector.description}`, () => {
+      resetDefaults({});
+      const runs = vector.runs as Array<{ start_us: number; id: string }>;
+      const written: Record<string, string> = {
+        "langsmith-trace": runs.map((run) => segment(run.start_us, run.id)).join("."),
+      };
+      const baggage = formatBaggage(vector.metadata, vector.tags);
+      if (baggage) written["baggage"] = baggage;
+      written["traceparent"] = traceparent(runs[0]!.id, runs[runs.length - 1]!.id);
+      assert.deepStrictEqual(written, vector.headers);
+      assert.deepEqual(Object.keys(written), Object.keys(vector.headers), "header order");
+    });
+  }
+  for (const vector of cases.read) {
+    test(`read ${vector.id}: ${vector.description}`, () => {
+      forgetReports();
+      const warn = mock.method(process, "emitWarning", () => undefined);
+      let parent;
+      try {
+        parent = parseHeaders(vector.headers, 1_795_503_641_123_456);
+        assert.equal(warn.mock.callCount() > 0, vector.warns, "a warning exactly when the case says");
+      } finally {
+        warn.mock.restore();
+        forgetReports();
+      }
+      if (vector.parent === null) {
+        assert.equal(parent, undefined);
+        return;
+      }
+      assert.ok(parent);
+      const got: Record<string, unknown> = {
+        trace_id: parent.trace_id,
+        run_id: parent.id,
+        parent_run_id: parent.parent_run_id ?? null,
+        dotted_order: parent.dotted_order,
+        metadata: parent.metadata,
+        tags: parent.tags,
+      };
+      if (typeof vector.parent.dotted_order === "object") {
+        const segments = parent.dotted_order.split(".");
+        assert.deepEqual(segments.map((part) => part.slice(-36)), vector.parent.dotted_order.$segment_ids);
+        for (const part of segments) assert.match(part.slice(0, -36), /^\d{8}T\d{12}Z$/);
+        got["dotted_order"] = vector.parent.dotted_order;
+      }
+      assert.deepStrictEqual(got, vector.parent);
     });
   }
 });
