@@ -162,7 +162,7 @@ export class RunTree {
   // Set while the end waits for an async aggregator or processOutputs.
   private pendingEnd: (() => void) | null = null;
 
-  /** @internal Use traceable(); `RunTree.fromHeaders()` for a parent from another process. */
+  /** Made by traceable(); `RunTree.fromHeaders()` makes a parent from another process. */
   constructor(start: RunStart, remote?: RemoteParent) {
     this.startUs = epochMicros();
     this.start_time = Math.floor(this.startUs / 1000);
