@@ -168,7 +168,7 @@ def test_load_prices_reads_a_file_and_says_what_is_wrong(tmp_path: Path) -> None
     assert {"m": pricing.Price(1.0, 2.0, cache_write=1.25)} == pricing.load_prices(good)
     bad = tmp_path / "bad.json"
     bad.write_bytes(b"[1, 2]")
-    with pytest.raises(ValueError, match="bad.json"):
+    with pytest.raises(ValueError, match=r"bad\.json"):
         pricing.load_prices(bad)
 
 
