@@ -247,6 +247,8 @@ def _error_body(path: str, status: int) -> dict[str, Any]:
 
 class _Handler(BaseHTTPRequestHandler):
     server: FakeLLMServer
+    # One small write per event: without TCP_NODELAY each may wait for the client's delayed ACK.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # no request log on stderr
         pass
