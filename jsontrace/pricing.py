@@ -30,7 +30,7 @@ import math
 import os
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -45,6 +45,7 @@ __all__ = [
     "DEFAULT_PRICES_AS_OF",
     "Cost",
     "Price",
+    "Totals",
     "cost",
     "load_prices",
     "price_for",
@@ -52,6 +53,7 @@ __all__ = [
     "problem",
     "reset_prices",
     "set_prices",
+    "total",
 ]
 
 _ENV = "JSONTRACE_PRICES"
@@ -292,3 +294,36 @@ def _stated(usage: Usage) -> Cost | None:
     if total is None:
         total = (spent_in or 0.0) + (spent_out or 0.0)
     return Cost(total=total, input=spent_in, output=spent_out)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Tokens and cost summed over several calls (a trace's runs)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+    #: US dollars over the calls that could be priced; None when none could.
+    cost: float | None = None
+    #: Calls with usage, and how many of them had no price.
+    calls: int = 0
+    unpriced: int = 0
+
+
+def total(calls: Iterable[tuple[str | None, Usage | None]]) -> Totals:
+    """The :class:`Totals` of ``(model, usage)`` pairs; pairs without usage are skipped."""
+    tokens_in = tokens_out = tokens = counted = unpriced = 0
+    spent: float | None = None
+    for model, usage in calls:
+        if usage is None:
+            continue
+        counted += 1
+        tokens_in += usage["input_tokens"]
+        tokens_out += usage["output_tokens"]
+        tokens += usage["total_tokens"]
+        found = cost(model, usage)
+        if found is None:
+            unpriced += 1
+        else:
+            spent = found.total + (spent or 0.0)
+    return Totals(tokens_in, tokens_out, tokens, spent, counted, unpriced)
