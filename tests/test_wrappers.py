@@ -538,3 +538,65 @@ async def test_anthropic_async_client(server: FakeLLMServer, traces: CapturedTra
         == runs[2].outputs["content"]
     )
     assert [{"type": "text", "text": reply_text(1)}] == runs[3].outputs["content"]
+
+
+# -- streams of other shapes -----------------------------------------------------------------
+
+
+class SelfIterating:
+    """A stream whose __iter__ returns itself (reading through __next__), as many hand-made clients have."""
+
+    def __init__(self, chunks: list[dict[str, Any]]) -> None:
+        self._chunks = iter(chunks)
+
+    def __iter__(self) -> SelfIterating:
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        return next(self._chunks)
+
+    def __aiter__(self) -> SelfIterating:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        try:
+            return next(self._chunks)
+        except StopIteration:
+            raise StopAsyncIteration from None
+
+    def close(self) -> None:
+        pass
+
+
+def chunk(text: str) -> dict[str, Any]:
+    return {
+        "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": {"content": text}}],
+    }
+
+
+async def test_a_stream_iterating_through_its_own_next_records_each_chunk_once(
+    traces: CapturedTraces,
+) -> None:
+    """A duck-typed client whose stream's __iter__ returns self: each chunk recorded once, sync and async."""
+    from types import SimpleNamespace
+
+    def create(**kwargs: Any) -> SelfIterating:
+        return SelfIterating([chunk("a"), chunk("b"), chunk("c")])
+
+    async def acreate(**kwargs: Any) -> SelfIterating:
+        return create()
+
+    sync_client = wrap_openai(
+        SimpleNamespace(chat=SimpleNamespace(completions=SimpleNamespace(create=create)))
+    )
+    async_client = wrap_openai(
+        SimpleNamespace(chat=SimpleNamespace(completions=SimpleNamespace(create=acreate)))
+    )
+    assert 3 == len(list(sync_client.chat.completions.create(model="m", messages=[], stream=True)))
+    stream = await async_client.chat.completions.create(model="m", messages=[], stream=True)
+    assert 3 == len([c async for c in stream])
+
+    for run in traces.runs():
+        assert ("ok", 3) == (run.status, run.chunk_count)
+        assert "abc" == message_of(run.outputs)["content"]

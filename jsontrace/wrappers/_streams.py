@@ -57,10 +57,13 @@ class _Recorder:
     them: a stream dropped unfinished ends its run ``cancelled`` then.
     """
 
-    __slots__ = ("run",)
+    __slots__ = ("pulling", "run")
 
     def __init__(self, run: Run) -> None:
         self.run = run
+        # True while our __iter__ pulls the next item: if the SDK class's __iter__ reads
+        # through __next__ (returns self), our __next__ must not record that item too.
+        self.pulling = False
 
     def item(self, item: Any) -> None:
         self.run.chunk(plain(item))
@@ -116,7 +119,7 @@ def _sync_class(base: type) -> type:
             if recorder is not None:
                 recorder.run.fail(exc)
             raise
-        if recorder is not None:
+        if recorder is not None and not recorder.pulling:
             recorder.item(item)
         return item
 
@@ -140,7 +143,14 @@ def _sync_class(base: type) -> type:
 def _iterate(items: Iterator[Any], recorder: _Recorder) -> Iterator[Any]:
     run = recorder.run
     try:
-        for item in items:
+        while True:
+            recorder.pulling = True
+            try:
+                item = next(items)
+            except StopIteration:
+                break
+            finally:
+                recorder.pulling = False
             recorder.item(item)
             yield item
     except GeneratorExit:  # the consumer stopped: break, or the iterator dropped
@@ -168,7 +178,7 @@ def _async_class(base: type) -> type:
             if recorder is not None:
                 recorder.run.fail(exc)
             raise
-        if recorder is not None:
+        if recorder is not None and not recorder.pulling:
             recorder.item(item)
         return item
 
@@ -192,7 +202,14 @@ def _async_class(base: type) -> type:
 async def _aiterate(items: AsyncIterator[Any], recorder: _Recorder) -> AsyncIterator[Any]:
     run = recorder.run
     try:
-        async for item in items:
+        while True:
+            recorder.pulling = True
+            try:
+                item = await items.__anext__()
+            except StopAsyncIteration:
+                break
+            finally:
+                recorder.pulling = False
             recorder.item(item)
             yield item
     except GeneratorExit:
