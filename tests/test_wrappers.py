@@ -358,13 +358,14 @@ async def test_openai_async_responses_stream(server: FakeLLMServer, traces: Capt
 
 
 def test_the_wrapped_client_is_the_client(server: FakeLLMServer, traces: CapturedTraces) -> None:
-    """wrap_openai patches in place and returns the same client; wrapping twice records each call once."""
+    """wrap_openai patches in place and returns the same client (a context manager that closes); wrapping twice records once."""
     client = openai.OpenAI(api_key=OPENAI_KEY, base_url=f"{server.url}/v1", max_retries=0)
-    assert client is wrap_openai(client)
-    assert client is wrap_openai(client)
-    assert f"{server.url}/v1/" == str(client.base_url) and OPENAI_KEY == client.api_key
-    assert "create" == client.chat.completions.create.__name__
-    client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    with wrap_openai(client) as wrapped:
+        assert client is wrapped is wrap_openai(client)
+        assert f"{server.url}/v1/" == str(client.base_url) and OPENAI_KEY == client.api_key
+        assert "create" == client.chat.completions.create.__name__
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert client.is_closed()
     assert 1 == len(traces.runs())
 
 
