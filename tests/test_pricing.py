@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -11,14 +10,6 @@ import pytest
 
 from jsontrace import JsonTraceWarning, pricing
 from jsontrace.format import Usage
-
-
-@pytest.fixture(autouse=True)
-def _default_prices(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("JSONTRACE_PRICES", raising=False)
-    pricing.reset_prices()
-    yield
-    pricing.reset_prices()
 
 
 def usage(tokens_in: int, tokens_out: int, **details: int) -> Usage:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,14 +15,6 @@ from jsontrace.store import RunStore
 from .events import end, start
 
 USAGE = {"input_tokens": 312, "output_tokens": 85, "total_tokens": 397}
-
-
-@pytest.fixture(autouse=True)
-def _default_prices(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("JSONTRACE_PRICES", raising=False)
-    pricing.reset_prices()
-    yield
-    pricing.reset_prices()
 
 
 def store_of(*events: Any) -> RunStore:

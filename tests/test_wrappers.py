@@ -397,6 +397,24 @@ def test_api_keys_never_reach_the_files(server: FakeLLMServer, log_dir: Path) ->
     assert "[REDACTED]" == read_events(log_dir)[0]["metadata"]["api_key"]
 
 
+def test_tracing_extra_adds_metadata_and_tags_to_every_run(
+    server: FakeLLMServer, traces: CapturedTraces
+) -> None:
+    """LangSmith's tracing_extra: its metadata and tags are on every run the wrapped client makes."""
+    extra = {"metadata": {"team": "search"}, "tags": ["prod"]}
+    openai_client = wrap_openai(
+        openai.OpenAI(api_key=OPENAI_KEY, base_url=f"{server.url}/v1"), tracing_extra=extra
+    )
+    anthropic_client = wrap_anthropic(
+        anthropic.Anthropic(api_key=ANTHROPIC_KEY, base_url=server.url), tracing_extra=extra
+    )
+    openai_client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    anthropic_client.messages.create(model="claude-sonnet-4", max_tokens=5, messages=MESSAGES)
+
+    for run in traces.runs():
+        assert ("search", ["prod"]) == (run.metadata["team"], run.tags), run.name
+
+
 # -- Anthropic -------------------------------------------------------------------------------
 
 

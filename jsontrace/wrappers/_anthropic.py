@@ -87,14 +87,8 @@ def wrap_anthropic(
 
     *tracing_extra* takes ``metadata`` and ``tags`` for every run, as LangSmith's.
     """
-    extra = tracing_extra or {}
     call = Call(
-        chat_name,
-        params=_params,
-        reduce=reduce_anthropic,
-        inputs=_inputs,
-        metadata=dict(extra.get("metadata") or {}),
-        tags=list(extra.get("tags") or ()),
+        chat_name, params=_params, reduce=reduce_anthropic, inputs=_inputs, extra=tracing_extra
     )
     messages = client.messages  # type: ignore[attr-defined]
     messages.create = traced_method(messages.create, call)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._config import CONFIG
@@ -54,15 +54,15 @@ class Call:
         params: Callable[[dict[str, Any]], dict[str, Any]],
         reduce: Callable[[list[Any]], Any],
         inputs: Callable[[dict[str, Any]], dict[str, Any]] = dict,
-        metadata: Mapping[str, Any] | None = None,
-        tags: Sequence[str] = (),
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         self.name = name
         self.params = params  # request arguments -> LangSmith's ls_* metadata
         self.reduce = reduce  # streamed chunks -> one response
         self.inputs = inputs  # request arguments -> recorded inputs
-        self.metadata = dict(metadata or {})
-        self.tags = list(tags)
+        # LangSmith's tracing_extra: metadata and tags for every run.
+        self.metadata: dict[str, Any] = dict((extra or {}).get("metadata") or {})
+        self.tags: list[str] = list((extra or {}).get("tags") or ())
 
     def start(
         self, args: tuple[Any, ...], kwargs: Mapping[str, Any], *, stream: bool

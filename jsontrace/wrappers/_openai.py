@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from ._call import Call, traced_method
@@ -82,33 +82,19 @@ def wrap_openai(
 
     *tracing_extra* takes ``metadata`` and ``tags`` for every run, as LangSmith's.
     """
-    extra = tracing_extra or {}
-    metadata: dict[str, Any] = dict(extra.get("metadata") or {})
-    tags = list(extra.get("tags") or ())
     provider = "openai"
     if type(client).__name__ in ("AzureOpenAI", "AsyncAzureOpenAI"):  # without importing openai
-        provider, chat_name = "azure", "AzureChatOpenAI" if chat_name == "ChatOpenAI" else chat_name
+        provider = "azure"
+        chat_name = "AzureChatOpenAI" if chat_name == "ChatOpenAI" else chat_name
+
+    def call(responses_api: bool, reduce: Callable[[list[Any]], Any]) -> Call:
+        return Call(
+            chat_name, params=_params(provider, responses_api), reduce=reduce, extra=tracing_extra
+        )
+
     completions = client.chat.completions  # type: ignore[attr-defined]
-    completions.create = traced_method(
-        completions.create,
-        Call(
-            chat_name,
-            params=_params(provider, False),
-            reduce=reduce_openai_chat,
-            metadata=metadata,
-            tags=tags,
-        ),
-    )
+    completions.create = traced_method(completions.create, call(False, reduce_openai_chat))
     responses = getattr(client, "responses", None)
     if responses is not None and hasattr(responses, "create"):
-        responses.create = traced_method(
-            responses.create,
-            Call(
-                chat_name,
-                params=_params(provider, True),
-                reduce=reduce_openai_responses,
-                metadata=metadata,
-                tags=tags,
-            ),
-        )
+        responses.create = traced_method(responses.create, call(True, reduce_openai_responses))
     return client

@@ -59,22 +59,39 @@ class _Recorder:
 
     __slots__ = ("pulling", "run")
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run | None) -> None:
         self.run = run
         # True while our __iter__ pulls the next item: if the SDK class's __iter__ reads
         # through __next__ (returns self), our __next__ must not record that item too.
         self.pulling = False
 
     def item(self, item: Any) -> None:
-        self.run.chunk(plain(item))
+        if self.run is not None and not self.pulling:
+            self.run.chunk(plain(item))
+
+    def end(self) -> None:
+        if self.run is not None:
+            self.run.end()
+
+    def fail(self, exc: BaseException) -> None:
+        if self.run is not None:
+            self.run.fail(exc)  # asyncio.CancelledError ends it cancelled
+
+    def cancel(self) -> None:
+        if self.run is not None:
+            self.run.cancel()  # a no-op once the run ended
 
     def __del__(self) -> None:
-        self.run.cancel()
+        self.cancel()
 
 
-def _recorder(stream: Any) -> _Recorder | None:
+#: What a stream of a traced class without a recorder of its own records: nothing.
+_NOTHING = _Recorder(None)
+
+
+def _recorder(stream: Any) -> _Recorder:
     recorder = stream.__dict__.get(_RECORDER)
-    return recorder if isinstance(recorder, _Recorder) else None
+    return recorder if isinstance(recorder, _Recorder) else _NOTHING
 
 
 def _attach(stream: Any, run: Run, traced_class: Callable[[type], type]) -> Any:
@@ -112,20 +129,17 @@ def _sync_class(base: type) -> type:
         try:
             item = base_next(self)
         except StopIteration:
-            if recorder is not None:
-                recorder.run.end()
+            recorder.end()
             raise
         except BaseException as exc:
-            if recorder is not None:
-                recorder.run.fail(exc)
+            recorder.fail(exc)
             raise
-        if recorder is not None and not recorder.pulling:
-            recorder.item(item)
+        recorder.item(item)
         return item
 
     def __iter__(self: Any) -> Iterator[Any]:
         recorder = _recorder(self)
-        if recorder is None:
+        if recorder is _NOTHING:
             return base_iter(self)  # type: ignore[no-any-return]
         return _iterate(base_iter(self), recorder)
 
@@ -133,15 +147,12 @@ def _sync_class(base: type) -> type:
         try:
             base_close(self)
         finally:
-            recorder = _recorder(self)
-            if recorder is not None:
-                recorder.run.cancel()  # a no-op when the stream was read to its end
+            _recorder(self).cancel()
 
     return _named_like(base, {"__next__": __next__, "__iter__": __iter__, "close": close})
 
 
 def _iterate(items: Iterator[Any], recorder: _Recorder) -> Iterator[Any]:
-    run = recorder.run
     try:
         while True:
             recorder.pulling = True
@@ -154,12 +165,12 @@ def _iterate(items: Iterator[Any], recorder: _Recorder) -> Iterator[Any]:
             recorder.item(item)
             yield item
     except GeneratorExit:  # the consumer stopped: break, or the iterator dropped
-        run.cancel()
+        recorder.cancel()
         raise
     except BaseException as exc:
-        run.fail(exc)
+        recorder.fail(exc)
         raise
-    run.end()
+    recorder.end()
 
 
 @functools.cache
@@ -171,20 +182,17 @@ def _async_class(base: type) -> type:
         try:
             item = await base_anext(self)
         except StopAsyncIteration:
-            if recorder is not None:
-                recorder.run.end()
+            recorder.end()
             raise
         except BaseException as exc:
-            if recorder is not None:
-                recorder.run.fail(exc)
+            recorder.fail(exc)
             raise
-        if recorder is not None and not recorder.pulling:
-            recorder.item(item)
+        recorder.item(item)
         return item
 
     def __aiter__(self: Any) -> AsyncIterator[Any]:
         recorder = _recorder(self)
-        if recorder is None:
+        if recorder is _NOTHING:
             return base_aiter(self)  # type: ignore[no-any-return]
         return _aiterate(base_aiter(self), recorder)
 
@@ -192,15 +200,12 @@ def _async_class(base: type) -> type:
         try:
             await base_close(self)
         finally:
-            recorder = _recorder(self)
-            if recorder is not None:
-                recorder.run.cancel()
+            _recorder(self).cancel()
 
     return _named_like(base, {"__anext__": __anext__, "__aiter__": __aiter__, "close": close})
 
 
 async def _aiterate(items: AsyncIterator[Any], recorder: _Recorder) -> AsyncIterator[Any]:
-    run = recorder.run
     try:
         while True:
             recorder.pulling = True
@@ -213,12 +218,12 @@ async def _aiterate(items: AsyncIterator[Any], recorder: _Recorder) -> AsyncIter
             recorder.item(item)
             yield item
     except GeneratorExit:
-        run.cancel()
+        recorder.cancel()
         raise
-    except BaseException as exc:  # asyncio.CancelledError ends it cancelled (Run.fail)
-        run.fail(exc)
+    except BaseException as exc:
+        recorder.fail(exc)
         raise
-    run.end()
+    recorder.end()
 
 
 def trace_stream(stream: Any, run: Run) -> Any:

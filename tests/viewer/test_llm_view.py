@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from jsontrace import pricing
 from jsontrace_view.app import TraceViewer
@@ -41,14 +39,6 @@ METADATA = {
     "ls_temperature": 0.2,
     "ls_invocation_params": {"seed": 7},
 }
-
-
-@pytest.fixture(autouse=True)
-def _default_prices(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("JSONTRACE_PRICES", raising=False)
-    pricing.reset_prices()
-    yield
-    pricing.reset_prices()
 
 
 def write_trace(files: TraceFiles) -> None:
