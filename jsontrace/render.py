@@ -131,9 +131,10 @@ def run_line(run: RunRecord, *, now: float | None = None, status_word: bool = Tr
     elif run.start is None:
         parts.append((f"(no start event: {printable(run.run_id)})", "note"))
     usage = run.usage
-    model = run.model
-    if model is not None and (usage is not None or run.run_type == "llm"):
-        parts.append((printable(model), "model"))
+    if usage is not None or run.run_type == "llm":
+        model = run.model
+        if model is not None:
+            parts.append((printable(model), "model"))
     if usage is not None:
         parts.append((format_tokens(usage["input_tokens"], usage["output_tokens"]), "tokens"))
         cost = run.cost
@@ -142,7 +143,7 @@ def run_line(run: RunRecord, *, now: float | None = None, status_word: bool = Tr
     duration = format_duration(run.duration_ms(now))
     if duration:
         parts.append((duration, "duration"))
-    speed = tokens_per_second(run)
+    speed = tokens_per_second(run) if usage is not None else None
     if speed is not None:
         parts.append((f"{speed:,.0f} tok/s" if speed >= 10 else f"{speed:.1f} tok/s", "speed"))
     count = run.chunk_count

@@ -83,6 +83,7 @@ CANCELLED: Final = fmt.CANCELLED
 INTERRUPTED: Final = "interrupted"
 
 _MAX_SAMPLES = 20
+_NO_TOTALS: Final = pricing.Totals()
 _EMPTY: Final[Mapping[str, Any]] = {}
 #: Where a deferred chunk line keeps its run id: after the prefix, through the '",'
 #: that closes it (36 characters for the writer's UUIDs).
@@ -441,15 +442,19 @@ class RunRecord:
 
     def totals(self) -> pricing.Totals:
         """Tokens and cost of this run and everything below it (what a trace's line shows)."""
+        # Read for every trace line the viewer draws: the raw value first, as most runs have none.
         stack: list[RunRecord] = [self]
         calls = []
+        key = fmt.USAGE
         while stack:
             run = stack.pop()
-            stack.extend(run.children)
-            usage = run.usage
-            if usage is not None:
-                calls.append((run.model, usage))
-        return pricing.total(calls)
+            if run.children:
+                stack.extend(run.children)
+            if run._e(key) is not None:
+                usage = run.usage
+                if usage is not None:
+                    calls.append((run.model, usage))
+        return pricing.total(calls) if calls else _NO_TOTALS
 
     def duration_ms(self, now: float | None = None) -> float | None:
         """The run's duration; for a running run, time since its start until *now*.
