@@ -187,6 +187,14 @@ def _report(summary: Summary, sink: Sink, elapsed: float) -> None:
         _say(f"the receiver said: {message}")
 
 
+def _before(summary: Summary, state: State | None) -> str:
+    """What a failure line adds: what went through before it, and where that is recorded."""
+    done = f"; {summary.spans} span(s) were accepted before" if summary.spans else ""
+    if state is not None:
+        done += f"; {state.path} records what was accepted, so the next start sends the rest"
+    return done
+
+
 def _print_trace(args: argparse.Namespace) -> int:
     trace_id = normalize_trace_id(args.trace)
     out = sys.stdout.buffer
@@ -263,12 +271,10 @@ def _run(args: argparse.Namespace) -> int:
             try:
                 summary = exporter.run(follow=args.follow, interval=args.interval, stop=stop)
             except SinkError as exc:
-                if stop.is_set():  # stopped while a batch waited to be retried
-                    _say(f"stopped; {exc}; the rest is sent on the next start")
-                    _report(exporter.summary, sink, time.monotonic() - started)
+                if stop.is_set():  # stopped while a batch waited to be tried again
+                    _say(f"stopped: {exc}{_before(exporter.summary, state)}")
                     return 0
-                _say(str(exc))
-                _report(exporter.summary, sink, time.monotonic() - started)
+                _say(f"{exc}{_before(exporter.summary, state)}")
                 return 1
             except StateError as exc:
                 _say(str(exc))

@@ -182,6 +182,10 @@ class _Encoder:
             encoded = self._resources[key] = _field(1, message.SerializeToString())
         return encoded
 
+    def envelope_size(self, resource: Resource, service: str, project: str | None) -> int:
+        """Bytes a ResourceSpans adds around its spans: resource, scope, two tags and lengths."""
+        return len(self._resource(resource, service, project)) + len(self._scope) + 12
+
     def body(
         self,
         spans: Sequence[Span],
@@ -321,7 +325,7 @@ class HttpSink(Sink):
         encoded = [self._encoder.span(span) for span in spans]
         accepted = rejected = 0
         messages: list[str] = []
-        for start, stop in self._parts_of(encoded):
+        for start, stop in self._parts_of(spans, encoded):
             try:
                 delivery = self._send_splitting(spans[start:stop], encoded[start:stop])
             except SinkError as exc:
@@ -333,16 +337,26 @@ class HttpSink(Sink):
                 messages.append(delivery.message)
         return Delivery(accepted, rejected, "; ".join(dict.fromkeys(messages)))
 
-    def _parts_of(self, encoded: list[bytes]) -> list[tuple[int, int]]:
+    def _parts_of(self, spans: list[Span], encoded: list[bytes]) -> list[tuple[int, int]]:
         """Index ranges of the batch whose bodies stay under the size limit (one span at least)."""
         parts: list[tuple[int, int]] = []
         start = size = 0
-        for index, data in enumerate(encoded):
-            span_size = len(data) + 6  # + the field's tag and length
-            if index > start and size + span_size > self.max_batch_bytes:
+        resources: set[Resource] = set()
+        for index, (span, data) in enumerate(zip(spans, encoded, strict=True)):
+            grow = len(data) + 6  # + the field's tag and length (at most 1 + 5 bytes)
+            if span.resource not in resources:  # a new ResourceSpans around it
+                grow += self._encoder.envelope_size(span.resource, self.service, self.project)
+            if index > start and size + grow > self.max_batch_bytes:
                 parts.append((start, index))
                 start, size = index, 0
-            size += span_size
+                resources.clear()
+                grow = (
+                    len(data)
+                    + 6
+                    + self._encoder.envelope_size(span.resource, self.service, self.project)
+                )
+            resources.add(span.resource)
+            size += grow
         if start < len(encoded):
             parts.append((start, len(encoded)))
         return parts
