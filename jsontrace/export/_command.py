@@ -72,10 +72,10 @@ def _headers(pairs: list[str]) -> dict[str, str]:
         name, sep, value = pair.partition("=")
         name = name.strip()
         if not sep or not name or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
-            # The value may be a secret: never echo it, not even in this message.
+            # What was given may hold a secret: never echo any of it.
             raise _Usage(
-                f"--header needs NAME=VALUE with a valid header name (got {name or 'nothing'!r}"
-                f"{' and a value' if sep else ' and no ='})"
+                "--header needs NAME=VALUE with NAME a header name such as Authorization or "
+                "x-api-key (what was given is not repeated here: it may be a secret)"
             )
         if "\n" in value or "\r" in value:
             raise _Usage(f"--header {name}: the value holds a line break")

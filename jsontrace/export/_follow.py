@@ -130,6 +130,7 @@ class Exporter:
         self._failed: set[str] = set()
         self._unended: dict[str, int] = {}
         self._root_ended: set[str] = set()
+        self._resumed = False
 
     # -- the loop --------------------------------------------------------------------
 
@@ -142,7 +143,10 @@ class Exporter:
         reached; what was accepted before is recorded in the state first.
         """
         stop = stop or threading.Event()
-        self._resume()
+        self.summary = Summary()  # what this call did
+        if not self._resumed:
+            self._resume()
+            self._resumed = True
         while True:
             progressed = self._round(stop, final=not follow)
             if not follow or stop.is_set():

@@ -18,7 +18,7 @@ from __future__ import annotations
 import gzip
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -69,6 +69,7 @@ class FakeOtlp:
         self._hold = threading.Event()
         self._held = threading.Event()
         self._release = threading.Event()
+        self._hold_when: Callable[[list[Any]], bool] | None = None
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -117,9 +118,11 @@ class FakeOtlp:
             [(200, {"Content-Type": "application/x-protobuf"}, response.SerializeToString())]
         )
 
-    def hold(self) -> None:
-        """Keep the next request waiting, unanswered."""
+    def hold(self, when: Callable[[list[Any]], bool] | None = None) -> None:
+        """Keep the next request waiting, unanswered; with *when*, the first one that arrives
+        when ``when(spans accepted so far)`` is true."""
         self._held.clear()
+        self._hold_when = when
         self._hold.set()
 
     def wait_held(self, timeout: float = 60) -> bool:
@@ -157,7 +160,8 @@ class FakeOtlp:
         request = ExportTraceServiceRequest()
         request.ParseFromString(raw)
         received = Received(time.monotonic(), handler.path, headers, body, request)
-        if self._hold.is_set():
+        when = self._hold_when
+        if self._hold.is_set() and (when is None or when(list(iter_spans(self.accepted())))):
             self._hold.clear()
             received.status = -1  # never answered
             with self._lock:
