@@ -33,8 +33,8 @@ SCOPE_NAME = "jsontrace"
 
 
 def any_value(value: Value) -> dict[str, Any]:
-    """An attribute value as an OTLP/JSON ``AnyValue``."""
-    if isinstance(value, str):
+    """An attribute value as an OTLP/JSON ``AnyValue`` (64-bit integers as decimal strings)."""
+    if type(value) is str:  # most are: the one check on the common path
         return {"stringValue": value}
     if isinstance(value, bool):
         return {"boolValue": value}
@@ -42,6 +42,8 @@ def any_value(value: Value) -> dict[str, Any]:
         return {"intValue": str(value)}
     if isinstance(value, float):
         return {"doubleValue": value}
+    if isinstance(value, str):
+        return {"stringValue": value}
     return {"arrayValue": {"values": [{"stringValue": v} for v in value]}}
 
 
