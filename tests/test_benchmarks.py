@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -43,6 +45,7 @@ def test_overhead_quick_prints_every_row_and_ratio() -> None:
     assert "jsontrace/floor" in out and "jsontrace/OTel" in out
 
 
+@pytest.mark.slow
 def test_stages_prints_each_step_of_the_hot_path(tmp_path: Path) -> None:
     """stages.py splits a chunk's cost into wrapper, processors, writer and the floor; cleans up."""
     out = _run("stages.py", env={"TMPDIR": str(tmp_path)})
