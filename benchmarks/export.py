@@ -77,9 +77,7 @@ def measure_jsontrace(directory: Path, target: str) -> dict[str, Any]:
     from jsontrace.export import Exporter, HttpSink, JsonLinesSink
 
     sink = (
-        HttpSink(target, "bench")
-        if target.startswith("http")
-        else JsonLinesSink(target, "bench")
+        HttpSink(target, "bench") if target.startswith("http") else JsonLinesSink(target, "bench")
     )
     start = time.perf_counter()
     summary = Exporter(directory, sink).run()
@@ -116,7 +114,10 @@ def _sdk_span(span: Any, resources: dict[Any, Any]) -> Any:
         attributes=dict(span.attributes),
         events=[Event(e.name, dict(e.attributes), e.time_ns) for e in span.events],
         kind=SpanKind.INTERNAL,
-        status=Status([StatusCode.UNSET, StatusCode.OK, StatusCode.ERROR][span.status_code], span.status_message or None),
+        status=Status(
+            [StatusCode.UNSET, StatusCode.OK, StatusCode.ERROR][span.status_code],
+            span.status_message or None,
+        ),
         start_time=span.start_ns,
         end_time=span.end_ns,
         instrumentation_scope=InstrumentationScope("jsontrace"),
@@ -191,7 +192,9 @@ def print_table(gen: Any, size: int, results: dict[str, dict[str, Any]]) -> None
     print(_row("jsontrace -> OTLP/HTTP protobuf, gzip (read, map, send)", results["http"]))
     print(_row("OTel SDK OTLPSpanExporter, gzip (send only)", results["sdk"]))
     print()
-    print(f"jsontrace/SDK (HTTP): {rate('http') / rate('sdk'):.2f}x the SDK exporter's rate (goal: >= 1)")
+    print(
+        f"jsontrace/SDK (HTTP): {rate('http') / rate('sdk'):.2f}x the SDK exporter's rate (goal: >= 1)"
+    )
     print(f"jsontrace/SDK (file): {rate('file') / rate('sdk'):.2f}x")
 
 
@@ -201,7 +204,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny sizes (for CI): checks it runs")
     parser.add_argument("--dir", type=Path, help="generate into / reuse this directory (kept)")
     parser.add_argument("--repeats", type=int, default=1, help="best of N for each measurement")
-    parser.add_argument("--measure", nargs=3, metavar=("KIND", "DIR", "TARGET"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--measure", nargs=3, metavar=("KIND", "DIR", "TARGET"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -219,7 +224,10 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="jsontrace-export-bench-"))
     directory = args.dir or work / "logs"
     server = subprocess.Popen(
-        [sys.executable, str(SCRIPT), "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, str(SCRIPT), "--serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stdout is not None

@@ -195,3 +195,57 @@ def test_a_url_that_is_not_http_is_refused() -> None:
     """The sink only speaks http(s)."""
     with pytest.raises(SinkError, match="not an http"):
         HttpSink("ftp://example.invalid/v1/traces", "svc")
+
+
+def test_span_bytes_are_the_official_span_message(app_logs: Path) -> None:
+    """Each span's bytes (scalars, then attributes and events appended, short KeyValues
+    reused) parse into the Span the official classes build field by field."""
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
+    from opentelemetry.proto.trace.v1.trace_pb2 import Span as PbSpan
+    from opentelemetry.proto.trace.v1.trace_pb2 import Status
+
+    from jsontrace.export import Delivery, Sink
+    from jsontrace.export._otlp_http import _Encoder
+
+    def value(v: object) -> AnyValue:
+        if isinstance(v, bool):
+            return AnyValue(bool_value=v)
+        if isinstance(v, int):
+            return AnyValue(int_value=v)
+        if isinstance(v, float):
+            return AnyValue(double_value=v)
+        if isinstance(v, list):
+            return AnyValue(array_value=ArrayValue(values=[AnyValue(string_value=s) for s in v]))
+        return AnyValue(string_value=v)
+
+    def kvs(pairs: list[tuple[str, object]]) -> list[KeyValue]:
+        return [KeyValue(key=k, value=value(v)) for k, v in pairs]
+
+    spans: list[Span] = []
+
+    class Keep(Sink):
+        def send(self, batch: list[Span]) -> Delivery:
+            spans.extend(batch)
+            return Delivery(len(batch))
+
+    Exporter(app_logs, Keep()).run()
+    encoder = _Encoder()
+    for span in spans * 2:  # the second time round, KeyValues come from the cache
+        expected = PbSpan(
+            trace_id=bytes.fromhex(span.trace_id),
+            span_id=bytes.fromhex(span.span_id),
+            parent_span_id=bytes.fromhex(span.parent_span_id),
+            name=span.name,
+            kind=1,
+            start_time_unix_nano=span.start_ns,
+            end_time_unix_nano=span.end_ns,
+            attributes=kvs(span.attributes),  # type: ignore[arg-type]
+            events=[
+                PbSpan.Event(time_unix_nano=e.time_ns, name=e.name, attributes=kvs(e.attributes))  # type: ignore[arg-type]
+                for e in span.events
+            ],
+            dropped_events_count=span.dropped_events,
+            status=Status(code=span.status_code, message=span.status_message),  # type: ignore[arg-type]
+        )
+        assert expected == PbSpan.FromString(encoder.span(span))
+    assert any(span.events for span in spans) and any(span.dropped_events == 0 for span in spans)

@@ -120,14 +120,11 @@ def _spans(base: str, count: int) -> list[dict[str, Any]]:
     raise AssertionError(f"Phoenix holds {len(spans)} span(s), not {count}")
 
 
-def test_phoenix_shows_the_exported_runs_as_llm_chain_and_tool_spans(
-    phoenix: str, app_logs: Path
-) -> None:
-    """`jsontrace export DIR --otlp http://.../v1/traces`: Phoenix stores every run with its
-    parent, kind, input, output, token counts, status and events."""
+def export_to(phoenix: str, directory: Path) -> None:
+    """``jsontrace export DIR --otlp <phoenix>/v1/traces --project PROJECT``, which must succeed."""
     done = subprocess.run(
         jsontrace_cmd(
-            "export", str(app_logs), "--otlp", f"{phoenix}/v1/traces", "--project", PROJECT
+            "export", str(directory), "--otlp", f"{phoenix}/v1/traces", "--project", PROJECT
         ),
         capture_output=True,
         text=True,
@@ -135,6 +132,14 @@ def test_phoenix_shows_the_exported_runs_as_llm_chain_and_tool_spans(
         cwd=ROOT,
     )
     assert 0 == done.returncode, done.stderr
+
+
+def test_phoenix_shows_the_exported_runs_as_llm_chain_and_tool_spans(
+    phoenix: str, app_logs: Path
+) -> None:
+    """`jsontrace export DIR --otlp http://.../v1/traces`: Phoenix stores every run with its
+    parent, kind, input, output, token counts, status and events."""
+    export_to(phoenix, app_logs)
 
     by_name = {span["name"]: span for span in _spans(phoenix, 6)}
 
@@ -197,16 +202,7 @@ def test_phoenix_keeps_one_span_per_run_when_the_export_runs_again(
 ) -> None:
     """Span ids come from run ids: sending the directory again stores no second copy."""
     _spans(phoenix, 6)  # the previous test's export has landed
-    done = subprocess.run(
-        jsontrace_cmd(
-            "export", str(app_logs), "--otlp", f"{phoenix}/v1/traces", "--project", PROJECT
-        ),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
-    assert 0 == done.returncode, done.stderr
+    export_to(phoenix, app_logs)
     time.sleep(3)  # Phoenix ingests in the background: give a duplicate time to appear
 
     spans = _spans(phoenix, 6)
