@@ -22,11 +22,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Final
 
-from ._follow import Exporter, Filters, Summary
+from ._follow import DEFAULT_BATCH_SPANS, Exporter, Filters, Summary
 from ._lines import normalize_trace_id, write_trace
 from ._otlp_http import HttpSink, safe_url
 from ._otlp_json import JsonLinesSink
-from ._otlp_map import MapOptions
+from ._otlp_map import MapOptions, parse_iso
 from ._sink import Sink, SinkError
 from ._state import State, StateError, default_state_path
 
@@ -53,13 +53,12 @@ def parse_since(text: str, now: float | None = None) -> int:
         seconds = float(relative.group(1)) * _UNITS[relative.group(2)]
         moment = (time.time() if now is None else now) - seconds
         return int(moment * 1_000_000) * 1000
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    when = parse_iso(text)
+    if when is None:
         raise _Usage(
             f"--since {text!r} is neither a time ago (30m, 2h, 1d, 1w) nor an ISO 8601 date or time "
             "(2026-11-24, 2026-11-24T07:00:00Z)"
-        ) from None
+        )
     if when.tzinfo is None:
         when = when.astimezone()  # a naive time is the user's local time
     epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -341,7 +340,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="streamed chunks kept as span events per run; the rest are counted (default: 100)",
     )
     parser.add_argument(
-        "--batch-spans", type=int, default=512, metavar="N", help="spans per batch (default: 512)"
+        "--batch-spans",
+        type=int,
+        default=DEFAULT_BATCH_SPANS,
+        metavar="N",
+        help=f"spans per batch (default: {DEFAULT_BATCH_SPANS})",
     )
     parser.add_argument(
         "--timeout", type=float, default=10.0, metavar="S", help="per request (default: 10 s)"

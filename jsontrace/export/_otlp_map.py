@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
-from ..store import CANCELLED, ERROR, INTERRUPTED, OK
+from ..store import ERROR, INTERRUPTED, OK
 
 if TYPE_CHECKING:
     from ..store import RunRecord
@@ -47,6 +48,7 @@ __all__ = [
     "Resource",
     "Span",
     "Value",
+    "parse_iso",
     "parse_ts_ns",
     "span_id_hex",
     "span_of",
@@ -149,9 +151,8 @@ class Span:
     status_code: int
     status_message: str
     resource: Resource
-    #: The run's id and trace id as written (the state file and filters use them).
+    #: The run's id as written (what the exporter's bookkeeping goes by).
     run_id: str = field(default="")
-    trace_uuid: str = field(default="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,23 +214,37 @@ def parse_ts_ns(ts: object) -> int | None:
         seconds = _seconds_cache.get(head)
         if seconds is None:
             try:
-                moment = datetime.fromisoformat(head).replace(tzinfo=timezone.utc)
+                second = datetime.fromisoformat(head).replace(tzinfo=timezone.utc)
             except ValueError:
                 return None
             if len(_seconds_cache) > 4096:
                 _seconds_cache.clear()
-            seconds = _seconds_cache[head] = int(moment.timestamp())
+            seconds = _seconds_cache[head] = int(second.timestamp())
         micros = ts[20:26]
         if micros.isdigit():
             return seconds * 1_000_000_000 + int(micros) * 1000
-    try:
-        moment = datetime.fromisoformat(ts.replace("Z", "+00:00"))
-    except ValueError:
+    moment = parse_iso(ts)
+    if moment is None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     whole = int(moment.replace(microsecond=0).timestamp())
     return whole * 1_000_000_000 + moment.microsecond * 1000
+
+
+_FRACTION = re.compile(r"(?<=:\d\d)\.(\d+)")
+
+
+def parse_iso(text: str) -> datetime | None:
+    """An ISO 8601 date or time; ``Z`` and any number of fraction digits on every Python.
+
+    (``datetime.fromisoformat`` takes neither ``Z`` nor, say, ``.5`` before 3.11.)
+    """
+    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "00000")[:6], text.strip())
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def _ns(seconds: float | None) -> int | None:
@@ -488,9 +503,4 @@ def span_of(
         status_message=message,
         resource=Resource(record.host, record.pid),
         run_id=record.run_id,
-        trace_uuid=record.trace_id,
     )
-
-
-# The statuses a span can be made of (a running run is not exported until it ends).
-EXPORTABLE: Final = frozenset({OK, ERROR, CANCELLED, INTERRUPTED})
