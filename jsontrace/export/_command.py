@@ -247,6 +247,7 @@ def _run(args: argparse.Namespace) -> int:
         path = Path(args.state) if args.state else default_state_path(directory, target)
         try:
             state = State.load(path, target)
+            state.save()  # a place it cannot be written is found now, before anything is sent
         except StateError as exc:
             raise _Usage(str(exc)) from None
     stop = threading.Event()

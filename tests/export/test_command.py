@@ -310,3 +310,14 @@ def test_a_trace_start_is_read_from_its_uuidv7() -> None:
     """The first 48 bits of a UUIDv7 are its Unix milliseconds."""
     assert 0x01A20C5B2A3A * 1_000_000 == trace_start_ns("01a20c5b-2a3a-738c-9dff-db81c7fee9f7")
     assert trace_start_ns("01a20c5b-2a3a-438c-9dff-db81c7fee9f7") is None  # v4: no time in it
+
+
+def test_a_state_that_cannot_be_written_stops_the_export_before_it_sends(
+    app_logs: Path, otlp: FakeOtlp, tmp_path: Path
+) -> None:
+    """--state in a directory that does not exist: one line, status 2, nothing sent."""
+    done = export(str(app_logs), "--otlp", otlp.url, "--state", str(tmp_path / "no" / "state.json"))
+
+    assert 2 == done.returncode
+    assert "cannot write the state file" in one_line(done)
+    assert [] == otlp.received
