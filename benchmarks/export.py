@@ -79,11 +79,15 @@ def measure_jsontrace(directory: Path, target: str) -> dict[str, Any]:
     sink = (
         HttpSink(target, "bench") if target.startswith("http") else JsonLinesSink(target, "bench")
     )
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     summary = Exporter(directory, sink).run()
     sink.close()
-    seconds = time.perf_counter() - start
-    return {"spans": summary.spans, "seconds": seconds, "rss_kib": viewer_load.peak_rss_kib()}
+    return {
+        "spans": summary.spans,
+        "seconds": time.perf_counter() - start,
+        "cpu": time.process_time() - cpu,
+        "rss_kib": viewer_load.peak_rss_kib(),
+    }
 
 
 def _sdk_span(span: Any, resources: dict[Any, Any]) -> Any:
@@ -140,16 +144,22 @@ def measure_sdk(directory: Path, url: str) -> dict[str, Any]:
     Exporter(directory, Collect()).run()
     exporter = OTLPSpanExporter(endpoint=url, compression=Compression.Gzip)
     resources: dict[Any, Any] = {}
-    seconds = 0.0
+    seconds = cpu = 0.0
     for first in range(0, len(spans), SDK_BATCH):
         batch = [_sdk_span(span, resources) for span in spans[first : first + SDK_BATCH]]
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         result = exporter.export(batch)
         seconds += time.perf_counter() - start
+        cpu += time.process_time() - cpu_start
         if result.name != "SUCCESS":
             raise SystemExit(f"the SDK exporter failed: {result}")
     exporter.shutdown()
-    return {"spans": len(spans), "seconds": seconds, "rss_kib": viewer_load.peak_rss_kib()}
+    return {
+        "spans": len(spans),
+        "seconds": seconds,
+        "cpu": cpu,
+        "rss_kib": viewer_load.peak_rss_kib(),
+    }
 
 
 def _child(*args: str) -> dict[str, Any]:
@@ -164,7 +174,7 @@ def _child(*args: str) -> dict[str, Any]:
 
 def measure(kind: str, directory: Path, target: str, repeats: int) -> dict[str, Any]:
     runs = [_child("--measure", kind, str(directory), target) for _ in range(repeats)]
-    best = min(runs, key=lambda r: r["seconds"])
+    best = min(runs, key=lambda r: r["cpu"])
     best["rss_kib"] = max(r["rss_kib"] for r in runs)
     return best
 
@@ -172,28 +182,34 @@ def measure(kind: str, directory: Path, target: str, repeats: int) -> dict[str, 
 # -- the table ------------------------------------------------------------------------------
 
 
+def _rate(result: dict[str, Any], key: str) -> float:
+    return float(result["spans"] / result[key]) if result[key] else float("inf")
+
+
 def _row(label: str, result: dict[str, Any]) -> str:
-    rate = result["spans"] / result["seconds"] if result["seconds"] else float("inf")
     return (
-        f"| {label} | {result['spans']:,} | {result['seconds']:.2f} s | {rate:,.0f} "
+        f"| {label} | {result['spans']:,} | {result['seconds']:.2f} s | {result['cpu']:.2f} s "
+        f"| {_rate(result, 'cpu'):,.0f} | {_rate(result, 'seconds'):,.0f} "
         f"| {result['rss_kib'] / 1024:,.0f} MiB |"
     )
 
 
 def print_table(gen: Any, size: int, results: dict[str, dict[str, Any]]) -> None:
+    # The ratio is taken on CPU time: on a shared machine, wall time mostly measures the
+    # neighbours. (The endpoint runs in its own process, outside both measurements.)
     def rate(kind: str) -> float:
-        r = results[kind]
-        return float(r["spans"] / r["seconds"]) if r["seconds"] else float("inf")
+        return _rate(results[kind], "cpu")
 
     print(f"directory: {gen.events:,} events, {gen.traces:,} traces, {size / 2**20:,.0f} MiB\n")
-    print("| export | spans | time | spans/s | peak RSS |")
-    print("|---|---|---|---|---|")
+    print("| export | spans | wall time | CPU time | spans/s (CPU) | spans/s (wall) | peak RSS |")
+    print("|---|---|---|---|---|---|---|")
     print(_row("jsontrace -> OTLP/JSON file (read, map, write)", results["file"]))
     print(_row("jsontrace -> OTLP/HTTP protobuf, gzip (read, map, send)", results["http"]))
     print(_row("OTel SDK OTLPSpanExporter, gzip (send only)", results["sdk"]))
     print()
     print(
-        f"jsontrace/SDK (HTTP): {rate('http') / rate('sdk'):.2f}x the SDK exporter's rate (goal: >= 1)"
+        f"jsontrace/SDK (HTTP): {rate('http') / rate('sdk'):.2f}x the SDK exporter's rate, "
+        "on CPU time (goal: >= 1)"
     )
     print(f"jsontrace/SDK (file): {rate('file') / rate('sdk'):.2f}x")
 

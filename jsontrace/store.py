@@ -916,6 +916,9 @@ class RunStore:
         finished traces (``jsontrace export``): memory then holds the traces still
         in progress, not every trace read. Events read later for a forgotten run
         file it anew, as if it had never been seen. Counters are left as they are.
+        The forgotten runs are cut from one another (no parent, no children), so
+        they are freed as soon as the caller lets go of them, without waiting for
+        the cyclic garbage collector.
         """
         gone: set[RunRecord] = set()
         for root in roots:
@@ -939,6 +942,8 @@ class RunStore:
             key = orjson.dumps(run.run_id)[1:] + b","  # as _decode_now indexes it
             if self._by_raw_id.get(key) is run:
                 del self._by_raw_id[key]
+            run.parent = None
+            run.children = []
         self._dirty -= gone
         self._new_roots = [run for run in self._new_roots if run not in gone]
         self._unsettled = [run for run in self._unsettled if run not in gone]
