@@ -268,6 +268,11 @@ def _run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         with _stopping_on_signals(stop):
+            if args.follow:
+                _say(
+                    f"following {directory}, sending to {sink.name}; "
+                    "SIGTERM or SIGINT stops it after the batch under way"
+                )
             try:
                 summary = exporter.run(follow=args.follow, interval=args.interval, stop=stop)
             except SinkError as exc:

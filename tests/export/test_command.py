@@ -286,15 +286,15 @@ def test_filters_trace_status_and_since(app_logs: Path, tmp_path: Path) -> None:
     with_errors = [s["name"] for s in spans_written(out)]
     export(str(app_logs), "--otlp", str(out), "--since", "2000-01-01")
     since_long_ago = len(spans_written(out))
-    export(str(app_logs), "--otlp", str(out), "--since", "1m")
-    since_a_minute = len(spans_written(out))
+    export(str(app_logs), "--otlp", str(out), "--since", "1d")  # the app ran this session
+    since_a_day = len(spans_written(out))
     export(str(app_logs), "--otlp", str(out), "--since", "2999-01-01T00:00:00Z")
     in_the_future = len(spans_written(out))
 
     assert {"answer", "retrieve", "generate", "calculator"} == one_trace
     # Both traces hold a failure: the tool's error, the interrupted runs.
     assert 6 == len(with_errors)
-    assert (6, 6, 0) == (since_long_ago, since_a_minute, in_the_future)
+    assert (6, 6, 0) == (since_long_ago, since_a_day, in_the_future)
 
 
 def test_since_accepts_times_ago_and_iso_times() -> None:
