@@ -61,6 +61,20 @@ def test_stages_prints_each_step_of_the_hot_path(tmp_path: Path) -> None:
         assert row in out, out
 
 
+@pytest.mark.slow  # two SDK imports and a few hundred streamed chunks: ~20 s on a busy machine
+def test_wrappers_quick_prints_both_sdks_against_the_bare_sdk(tmp_path: Path) -> None:
+    """wrappers.py --quick prints a row per SDK with the wrapped/bare ratio, and removes its trace files."""
+    out = _run("wrappers.py", "--quick", env={"TMPDIR": str(tmp_path)})
+    assert [] == list(tmp_path.iterdir())
+    for row in (
+        "openai chat stream, per chunk",
+        "anthropic stream, per chunk",
+        "wrapped/bare",
+        "own work per chunk",
+    ):
+        assert row in out, out
+
+
 def test_export_quick_prints_each_target_and_the_ratio_to_the_sdk() -> None:
     """export.py --quick exports to a file, to a fake endpoint, and with the OTel SDK's exporter."""
     out = _run("export.py", "--quick")
