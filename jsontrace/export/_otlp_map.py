@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
+from .. import pricing
 from ..store import ERROR, INTERRUPTED, OK
 
 if TYPE_CHECKING:
@@ -294,21 +295,28 @@ def _count(value: object) -> int | None:
 
 
 def usage_and_model(record: RunRecord) -> tuple[Mapping[str, Any], str | None]:
-    """The run's normalised token usage (``{}`` if none) and model name.
+    """The run's normalised token usage (``{}`` if none) and model name, as the run model reads them."""
+    return record.usage or {}, record.model
 
-    The one place that knows where they are recorded: ``run.end``'s normalised
-    ``usage`` object, else LangSmith's ``usage_metadata`` in the outputs (the same
-    keys), and LangSmith's ``ls_model_name`` metadata.
-    """
-    usage = (record.end or {}).get("usage")
-    if not isinstance(usage, Mapping):
-        outputs = record.outputs
-        usage = outputs.get("usage_metadata") if isinstance(outputs, Mapping) else None
-    model = record.metadata.get("ls_model_name")
-    return (
-        usage if isinstance(usage, Mapping) else {},
-        model if isinstance(model, str) and model else None,
-    )
+
+def _llm_attributes(record: RunRecord, out: list[tuple[str, Value]]) -> None:
+    """Model, provider, token counts and cost (worked out now, from jsontrace.pricing)."""
+    usage, model = usage_and_model(record)
+    if model is not None:
+        out += [("llm.model_name", model), ("gen_ai.request.model", model)]
+    provider = record.provider
+    if provider is not None:
+        out += [("llm.provider", provider), ("gen_ai.provider.name", provider)]
+    if not usage:
+        return
+    _usage_attributes(usage, out)
+    cost = pricing.cost(model, record.usage)
+    if cost is not None:
+        out.append(("llm.cost.total", cost.total))
+        if cost.input is not None:
+            out.append(("llm.cost.prompt", cost.input))
+        if cost.output is not None:
+            out.append(("llm.cost.completion", cost.output))
 
 
 def _usage_attributes(usage: Mapping[str, Any], out: list[tuple[str, Value]]) -> None:
@@ -381,11 +389,7 @@ def _attributes(record: RunRecord, status: str) -> list[tuple[str, Value]]:
     tags = record.tags
     if tags:
         attributes.append(("tag.tags", tags))
-    usage, model = usage_and_model(record)
-    if model is not None:
-        attributes += [("llm.model_name", model), ("gen_ai.request.model", model)]
-    if usage:
-        _usage_attributes(usage, attributes)
+    _llm_attributes(record, attributes)
     first_chunk_ms = record.first_chunk_ms
     if first_chunk_ms is not None:
         attributes.append(("gen_ai.response.time_to_first_chunk", first_chunk_ms / 1000))

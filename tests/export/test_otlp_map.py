@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from jsontrace import pricing
 from jsontrace._host import HOST
 from jsontrace.export._otlp_map import (
     FIRST_CHUNK_EVENT,
@@ -160,13 +161,40 @@ def test_model_and_usage_under_openinference_and_gen_ai_names() -> None:
     assert 2 == a["llm.token_count.completion_details.reasoning"]
 
 
-def test_usage_metadata_in_the_outputs_counts_too_and_the_total_is_summed() -> None:
-    """LangSmith's usage_metadata output is read when run.end has no usage; total = in + out."""
-    outputs = {"content": "hi", "usage_metadata": {"input_tokens": 3, "output_tokens": 4}}
-    span = span_of(record_of(start(ROOT, run_type="llm"), end(ROOT, outputs=outputs)))
+def test_provider_cost_and_a_summed_total() -> None:
+    """ls_provider names the provider; the cost comes from the price table; total = in + out."""
+    span = span_of(
+        record_of(
+            start(
+                ROOT,
+                run_type="llm",
+                metadata={"ls_model_name": "gpt-4o-mini", "ls_provider": "openai"},
+            ),
+            end(ROOT, usage={"input_tokens": 1_000_000, "output_tokens": 1_000_000}),
+        )
+    )
 
-    assert 7 == attrs(span)["llm.token_count.total"]
-    assert "llm.model_name" not in attrs(span)
+    a = attrs(span)
+    assert 2_000_000 == a["llm.token_count.total"]
+    assert ("openai", "openai") == (a["llm.provider"], a["gen_ai.provider.name"])
+    expected = pricing.cost(
+        "gpt-4o-mini",
+        {"input_tokens": 1_000_000, "output_tokens": 1_000_000, "total_tokens": 2_000_000},
+    )
+    assert expected is not None
+    assert (expected.total, expected.input, expected.output) == (
+        a["llm.cost.total"],
+        a["llm.cost.prompt"],
+        a["llm.cost.completion"],
+    )
+    assert a["llm.cost.total"] > 0
+
+
+def test_no_usage_no_token_or_cost_attributes() -> None:
+    """A run without usage carries no token counts and no cost."""
+    a = attrs(span_of(record_of(start(ROOT, run_type="llm"), end(ROOT, outputs="hi"))))
+
+    assert not [k for k in a if k.startswith(("llm.token_count", "llm.cost", "gen_ai.usage"))]
 
 
 def test_an_error_is_an_error_status_and_an_exception_event() -> None:
