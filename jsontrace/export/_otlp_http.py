@@ -94,17 +94,13 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 
 def _varint(value: int) -> bytes:
+    """A protobuf base-128 varint (for tags and lengths)."""
     if value < 16384:
         return _SMALL_VARINTS[value]
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
+    return _encode_varint(value)
 
 
-def _slow_varint(value: int) -> bytes:
+def _encode_varint(value: int) -> bytes:
     out = bytearray()
     while value > 0x7F:
         out.append((value & 0x7F) | 0x80)
@@ -114,7 +110,7 @@ def _slow_varint(value: int) -> bytes:
 
 
 # Tags and the lengths of most attributes and events fit in two bytes: made once.
-_SMALL_VARINTS: Final = [_slow_varint(n) for n in range(16384)]
+_SMALL_VARINTS: Final = [_encode_varint(n) for n in range(16384)]
 
 
 def _field(number: int, payload: bytes) -> bytes:
