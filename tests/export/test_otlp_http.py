@@ -249,3 +249,20 @@ def test_span_bytes_are_the_official_span_message(app_logs: Path) -> None:
         )
         assert expected == PbSpan.FromString(encoder.span(span))
     assert any(span.events for span in spans) and any(span.dropped_events == 0 for span in spans)
+
+
+def test_long_values_are_framed_right() -> None:
+    """Lengths past two varint bytes (a 100,000-character input) still parse back whole."""
+    from opentelemetry.proto.trace.v1.trace_pb2 import Span as PbSpan
+
+    from jsontrace.export._otlp_http import _Encoder
+
+    store = RunStore()
+    text = "x" * 100_000
+    store.add_events([ev.start("a", inputs=text), ev.end("a", outputs=text * 3)])
+    span = span_of(store.get("a"))  # type: ignore[arg-type]
+
+    parsed = PbSpan.FromString(_Encoder().span(span))
+
+    values = {kv.key: kv.value.string_value for kv in parsed.attributes}
+    assert (text, text * 3) == (values["input.value"], values["output.value"])
