@@ -1,8 +1,8 @@
 """Against a real backend: a trace directory exported to a running Arize Phoenix, read back.
 
 Phoenix lives in its own venv (``.phoenix-venv`` at the repository root, made by
-``scripts/install_phoenix.sh``, which the fixture runs when it is missing: about 3-6
-minutes and 0.9 GB once). The server starts on 127.0.0.1 with a free port and its
+``scripts/install_phoenix.sh``, which the fixture runs when it is missing: about a
+minute and 0.7 GB once). The server starts on 127.0.0.1 with a free port and its
 database in a temporary directory, telemetry off, and takes about 30 s to answer
 ``/healthz``. Skip these tests locally with ``-m "not phoenix"``; CI runs them.
 """
