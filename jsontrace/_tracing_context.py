@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 
 __all__ = ["get_tracing_context", "place", "tracing_context", "tracing_forced"]
 
+#: Metadata LangSmith keeps token usage in (``run_tree.set(usage_metadata=...)``).
+USAGE_METADATA = "usage_metadata"
+
 #: The parent, tags and metadata of a new run (the caller copies the tags and metadata).
 Placed = tuple["Parent | None", list[str], Mapping[str, Any]]
 
@@ -113,6 +116,10 @@ def place(
         if inherited_metadata and (inherited_metadata is not parent_metadata or call_metadata):
             merged.update(inherited_metadata)  # inherited beats the call's own
         merged.pop(REFERENCE_EXAMPLE_ID, None)  # a run's own, not its children's
+        if not (call_metadata and USAGE_METADATA in call_metadata):
+            # Tokens belong to the run that spent them: inherited, every child would count
+            # its parent's usage again in the trace's totals (LangSmith cascades it).
+            merged.pop(USAGE_METADATA, None)
         merged.update(own_metadata)
         metadata = merged
     if call is not None and call.reference_example_id is not None:

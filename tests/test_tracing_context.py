@@ -510,3 +510,29 @@ def test_current_run_tree_inside_a_block_is_the_blocks_parent() -> None:
         assert tree is not None
         assert (outer.run_id, outer) == (tree.run_id, jsontrace.get_current_run())
     assert None is get_current_run_tree()
+
+
+def test_token_usage_in_metadata_is_not_inherited_so_totals_count_it_once() -> None:
+    """A parent's metadata usage_metadata stays its own: children neither inherit nor re-count it.
+
+    LangSmith cascades every metadata key; usage is the one that must not cascade,
+    because trace totals add every run's tokens.
+    """
+
+    @traceable(run_type="llm")
+    def child() -> str:
+        return "a"
+
+    @traceable(run_type="llm")
+    def parent() -> str:
+        jsontrace.get_current_run_tree().metadata["usage_metadata"] = {  # type: ignore[union-attr]
+            "input_tokens": 10, "output_tokens": 5, "total_tokens": 15,
+        }  # fmt: skip
+        return child()
+
+    with capture_traces() as traces:
+        parent()
+    assert "usage_metadata" not in traces.run("child").metadata
+    assert traces.run("child").usage is None
+    assert 15 == traces.run("parent").usage["total_tokens"]  # type: ignore[index]
+    assert 15 == traces.run("parent").totals().total_tokens
