@@ -71,7 +71,14 @@ def chains_for(config: Config) -> dict[str, list[Processor]]:
 
     last: list[Processor] = []
     if config.redact:
-        last.append(Redactor(keys=config.redact_keys, patterns=config.redact_patterns))
+        last.append(
+            Redactor(
+                keys=config.redact_keys,
+                patterns=config.redact_patterns,
+                max_chars=config.max_chars,
+                max_items=config.max_items,
+            )
+        )
     last.append(Renderer(max_chars=config.max_chars, max_items=config.max_items))
     user = list(config.processors)
     return {
