@@ -7,6 +7,7 @@ import datetime as dt
 import decimal
 import sys
 from collections import namedtuple
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -257,6 +258,7 @@ def test_enums_are_written_the_same_in_small_and_large_events() -> None:
 
 # -- array-likes: numpy, pandas, tensors ------------------------------------------------------
 
+
 class Tensor:
     """Looks like a torch tensor: no numpy, a tolist()."""
 
@@ -377,7 +379,7 @@ def test_a_function_returning_an_array_keeps_its_end(log_dir: Path, redact: bool
 
     vector = embed("hello")
     assert [0.5, -1.0, 0.25] == vector.tolist()
-    start, end = read_events(log_dir)
+    _start, end = read_events(log_dir)
     assert ("ok", [0.5, -1.0, 0.25]) == (end["status"], end["outputs"])
     _doctor_ok(log_dir)
 
