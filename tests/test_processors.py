@@ -550,7 +550,10 @@ ACCESS_KEYS = [
 @pytest.mark.parametrize("key", PAGINATION_KEYS)
 def test_pagination_tokens_are_not_secrets(key: str) -> None:
     """A cursor a client sends back for the next page of results is kept: it grants nothing."""
-    event = {"event": "run.end", "outputs": {"items": [1, 2], key: "CiAKGjBpNDd2Nmp2Zml2cXRwYjBpOXA"}}
+    event = {
+        "event": "run.end",
+        "outputs": {"items": [1, 2], key: "CiAKGjBpNDd2Nmp2Zml2cXRwYjBpOXA"},
+    }
     assert event == redact(event)
 
 
@@ -576,7 +579,10 @@ def test_tokens_that_grant_access_are_secrets(key: str) -> None:
         ("bEaReR abcdefgh12345678", "[REDACTED]"),
         ("İ then Bearer abcdefgh12345678", "İ then [REDACTED]"),  # lower() changes the length
         ("the Bearer of news, basic Income", "the Bearer of news, basic Income"),
-        ("jdbc:postgresql://bob:pw@db and http://x:y@z", "jdbc:postgresql://bob:[REDACTED]@db and http://x:[REDACTED]@z"),
+        (
+            "jdbc:postgresql://bob:pw@db and http://x:y@z",
+            "jdbc:postgresql://bob:[REDACTED]@db and http://x:[REDACTED]@z",
+        ),
     ],
 )
 def test_token_shapes_start_where_a_word_starts(text: str, expected: str) -> None:
