@@ -69,21 +69,24 @@ class Spec:
         """
         try:
             warnings: list[str] | None = None
+            stop: BaseException | None = None
             inputs = self.bind(args, kwargs)
             if self.process_inputs is not None:
                 try:
                     inputs = self.process_inputs(inputs)
-                except Exception as exc:
+                except BaseException as exc:
                     # Record nothing rather than what process_inputs was meant to hide.
                     message = f"process_inputs of {self.name!r} raised {type(exc).__name__}: {safe_repr(exc)}"
                     report_once(f"hook:{self.name}:process_inputs", message)
                     inputs, warnings = {}, [message]
+                    if not isinstance(exc, Exception):
+                        stop = exc  # KeyboardInterrupt, SystemExit: see _run
             name, tags, metadata = self.name, self.tags, self.metadata
             if extra:
                 name = extra.get("name") or name
                 tags = [*tags, *(extra.get("tags") or ())]
                 metadata = {**metadata, **(extra.get("metadata") or {})}
-            return Run(
+            run = Run(
                 name,
                 parent=current_run.get(),
                 run_type=self.run_type,
@@ -94,6 +97,11 @@ class Spec:
                 is_generator=generator,
                 warnings=warnings,
             )
+            if stop is not None:
+                # The call stops before the function runs: its run ends here, with the stop.
+                run.fail(stop)
+                raise stop
+            return run
         except Exception as exc:
             report_once(f"start:{self.name}", f"could not trace {self.name!r}: {safe_repr(exc)}")
             return None
