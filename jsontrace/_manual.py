@@ -54,7 +54,7 @@ class trace:
             self._run = Run(
                 name,
                 run_type=run_type,
-                inputs=dict(inputs or {}),
+                inputs=dict(inputs) if inputs is not None else {},  # never asks inputs for truth
                 tags=tags,
                 metadata=metadata,
                 parent=current_run.get(),
