@@ -159,6 +159,9 @@ def _build_chains(sink: Sink) -> dict[str, Emit]:
 _writer: SegmentWriter | None = None
 _sink_override: Sink | None = None
 _chains: dict[str, Emit] | None = None  # built at decoration, or on the first event after a change
+# Each kind's built chain, in a one-item list its emit function holds: reading it
+# costs that function no more than a global would (a dict lookup per event did).
+_ready: dict[str, list[Emit | None]] = {kind: [None] for kind in _METHODS}
 # Taken only while building, never per event. It is the lock a fork waits for: the
 # build imports modules (structlog for user processors), and a child forked mid-import
 # would inherit an import lock held by a thread it does not have, and hang.
@@ -190,6 +193,8 @@ def rebuild() -> None:
                 forget_writer(_writer)
                 _writer = None
         _chains = None
+        for cell in _ready.values():
+            cell[0] = None
 
 
 on_change(rebuild)
@@ -208,6 +213,8 @@ def _build() -> dict[str, Emit]:
                 _writer = _new_writer()
             sink: Sink = _sink_override if _sink_override is not None else _writer
             chains = _chains = _build_chains(sink)
+            for kind, chain in chains.items():
+                _ready[kind][0] = chain
         finally:
             _building.active = False
     while _reentrant:
@@ -247,16 +254,19 @@ def current_writer() -> SegmentWriter | None:
     return _writer
 
 
+def _chain_now(kind: str) -> Emit:
+    """The chain of *kind*, built now; or, while this thread builds, a deferral."""
+    if getattr(_building, "active", False):
+        return _reentrant.append
+    return _build()[kind]
+
+
 def _emitter(kind: str) -> Emit:
+    cell = _ready[kind]
+
     def emit_kind(event: dict[str, Any]) -> None:
         try:
-            chains = _chains
-            if chains is None:
-                if getattr(_building, "active", False):
-                    _reentrant.append(event)
-                    return
-                chains = _build()
-            chains[kind](event)
+            (cell[0] or _chain_now(kind))(event)
         except Exception as exc:
             _failed(event, exc)
             return

@@ -92,6 +92,7 @@ class Run:
         "_perf_start",
         "_seq",
         "_stop",
+        "_usage",
         "_warnings",
         "is_generator",
         "metadata",
@@ -138,8 +139,9 @@ class Run:
         self._chunks: list[Any] = []
         # Without reduce_fn the end event writes at most max_items chunks (the renderer
         # cuts the rest), so only those are kept: a stream of millions of chunks holds
-        # what it will write. reduce_fn needs them all.
-        self._keep = CONFIG.max_items if hooks.reduce_fn is None else _ALL
+        # what it will write. reduce_fn needs them all, and so does an llm run, whose
+        # token usage is read from its chunks at the end (the last ones, for OpenAI).
+        self._keep = CONFIG.max_items if hooks.reduce_fn is None and run_type != "llm" else _ALL
         self._seq = 0
         self._first_chunk_ns = 0
         self._outputs: Any = _UNSET
@@ -149,6 +151,7 @@ class Run:
         self._meta_changed = False
         self._warnings = warnings
         self._stop: BaseException | None = None
+        self._usage: Any = None
         # The keys are format.py's names written out: a dict display of literal keys
         # is built in one step, while 13 `fmt.X` lookups cost half a microsecond.
         # tests/test_format_keys.py checks that they match format.py.
@@ -207,6 +210,15 @@ class Run:
         if self._extra_outputs is None:
             self._extra_outputs = {}
         self._extra_outputs.update(outputs)
+
+    def set_usage(self, usage: Mapping[str, Any]) -> None:
+        """Record the run's token usage, written with its end as the normalised ``usage``.
+
+        Any shape jsontrace reads is accepted: LangSmith's ``usage_metadata``
+        (``input_tokens``, ``output_tokens``, ...), an OpenAI or Anthropic
+        ``usage``. It takes precedence over usage found in the outputs.
+        """
+        self._usage = usage
 
     # -- for the decorators -------------------------------------------------------------
 
@@ -314,6 +326,18 @@ class Run:
         if self.is_generator:
             event[fmt.FIRST_CHUNK_MS] = (
                 (self._first_chunk_ns - self._perf_start) / 1e6 if self._seq else None
+            )
+        if self.run_type == "llm" or self._usage is not None:
+            from ._llm import annotate  # imported by the first llm run only
+
+            returned = () if self.is_generator or outputs is recorded else (outputs,)
+            annotate(
+                event,
+                explicit=self._usage,
+                outputs=(recorded, *returned),
+                chunks=self._chunks,
+                metadata=self.metadata,
+                name=self.name,
             )
         if self._meta_changed:
             event[fmt.TAGS] = self.tags
