@@ -1003,3 +1003,23 @@ def test_with_reduce_fn_a_stream_keeps_every_chunk_for_it() -> None:
     with capture_traces() as traces:
         list(stream())
     assert [25, 24] == traces.run("stream").outputs
+
+
+def test_an_llm_stream_keeps_every_chunk_for_the_usage_its_last_one_carries() -> None:
+    """An llm run's token usage is read from its chunks at the end (OpenAI sends it in the last
+    one), so an llm stream keeps them all, past max_items too."""
+    jsontrace.configure(max_items=5)
+
+    @traceable(run_type="llm")
+    def stream() -> Iterator[dict[str, Any]]:
+        for word in "abcdefghij":
+            yield {"choices": [{"delta": {"content": word}}], "usage": None}
+        yield {
+            "choices": [],
+            "usage": {"prompt_tokens": 4, "completion_tokens": 10, "total_tokens": 14},
+        }
+
+    with capture_traces() as traces:
+        list(stream())
+    end = traces.run("stream").end
+    assert {"input_tokens": 4, "output_tokens": 10, "total_tokens": 14} == end["usage"]
