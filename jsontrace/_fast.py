@@ -1,4 +1,4 @@
-"""The chunk event without the chain: a run's fixed bytes once, then a few C calls per chunk.
+"""The events without the chain: a run's fixed bytes once, then a few C calls per chunk.
 
 Used when the user configured no structlog processors of their own (the
 default). A chunk line of one run differs from the previous one only in its
@@ -13,9 +13,15 @@ so the writer's line is assembled from those pieces (as pino does with a
 child logger's bound fields) instead of stamping, redacting and rendering a
 dict. Whatever the shortcut cannot vouch for, a value the redactor may have
 to change, one orjson refuses, a line long enough to need cutting, goes the
-general way: the event dict through the chain, which then writes it. Both
-write the same bytes (``tests/test_fast.py`` checks it over random values,
-ids and times).
+general way: the event dict through the chain, which then writes it.
+
+``run.start`` and ``run.end`` keep their dict (orjson renders one faster
+than Python joins its pieces) but take the chain's steps in one function:
+the redactor is asked about the payload fields alone (the rest is ours), and
+rendered directly.
+
+Both ways write the same bytes (``tests/test_fast.py`` checks it over random
+values, ids and times).
 """
 
 from __future__ import annotations
@@ -27,13 +33,13 @@ import orjson
 
 from . import format as fmt
 from ._serialize import default
-from .processors import second_text
+from .processors import merge_contextvars, second_text, stamp_time
 
 if TYPE_CHECKING:
     from ._redact import Redactor
     from .processors import Renderer
 
-__all__ = ["ChunkEmit", "chunk_event", "chunk_prefix", "fast_chunk"]
+__all__ = ["ChunkEmit", "chunk_event", "chunk_prefix", "fast_chunk", "fast_event"]
 
 #: ``(prefix, run_id, trace_id, ts_ns, seq, value)``: record one chunk of a run.
 ChunkEmit = Callable[[bytes, str, str, int, int, Any], None]
@@ -44,6 +50,19 @@ _SCALARS = (str, int, float, bool)
 # Everything after the second: microseconds, the sequence number, the value.
 _TAIL = f'.%06dZ","{fmt.CHUNK_SEQ}":%d,"{fmt.CHUNK_VALUE}":%b}}\n'.encode()
 _LINE = b"%b%b" + _TAIL
+_OPTIONS = _VALUE_OPTIONS | orjson.OPT_APPEND_NEWLINE  # the renderer's
+
+_ENVELOPE = (fmt.EVENT, fmt.RUN_ID, fmt.TRACE_ID, fmt.VERSION, fmt.TS)
+_START = frozenset(
+    {*_ENVELOPE, fmt.PARENT_RUN_ID, fmt.NAME, fmt.RUN_TYPE, fmt.INPUTS, fmt.TAGS, fmt.METADATA,
+     fmt.PID, fmt.HOST}
+)  # fmt: skip
+_END = frozenset({*_ENVELOPE, fmt.STATUS, fmt.OUTPUTS, fmt.ERROR, fmt.CHUNK_COUNT, fmt.DURATION_MS})
+#: Per kind: the key sets whose every field but *payload* is the library's own, and that payload.
+_SHAPES: dict[str, tuple[tuple[frozenset[str], ...], tuple[str, ...]]] = {
+    fmt.START: ((_START,), (fmt.INPUTS, fmt.TAGS, fmt.METADATA)),
+    fmt.END: ((_END, _END | {fmt.FIRST_CHUNK_MS}), (fmt.OUTPUTS, fmt.ERROR)),
+}
 
 
 def chunk_event(run_id: str, trace_id: str, ns: int, seq: int, value: Any) -> dict[str, Any]:
@@ -88,7 +107,7 @@ def fast_chunk(
     write: Callable[[bytes], None],
 ) -> ChunkEmit:
     """A chunk emitter writing what *general* (the chain, then *write*) would write."""
-    clean = redactor.clean_chunk if redactor is not None else None
+    clean = redactor.clean_value if redactor is not None else None
     walk_above = renderer.walk_above
     dumps = orjson.dumps
     # (second, its text) in one tuple, as in stamp_time: threads share this cell.
@@ -120,3 +139,41 @@ def fast_chunk(
         general(chunk_event(run_id, trace_id, ns, seq, value))
 
     return emit_chunk
+
+
+def fast_event(
+    kind: str,
+    redactor: Redactor | None,
+    renderer: Renderer,
+    general: Callable[[dict[str, Any]], None],
+    write: Callable[[bytes], None],
+) -> Callable[[dict[str, Any]], None]:
+    """A ``run.start`` or ``run.end`` emitter writing what *general* (the chain) would write.
+
+    An event of another shape (an end with usage, changed metadata or warnings)
+    or one the redactor may have to change is given to *general* as it came.
+    """
+    shapes, payload = _SHAPES[kind]
+    clean = redactor.clean_fields if redactor is not None else None
+    merge = merge_contextvars if kind == fmt.START else None
+    walk_above = renderer.walk_above
+    careful = renderer.careful
+    dumps = orjson.dumps
+
+    def emit_event(event: dict[str, Any]) -> None:
+        if merge is not None:  # first, as what it adds is redacted too
+            merge(None, kind, event)
+        if clean is not None and not (event.keys() in shapes and clean(event, payload)):
+            general(event)  # which merges again, adding nothing: it keeps what is there
+            return
+        stamp_time(None, kind, event)
+        try:
+            line = dumps(event, default=default, option=_OPTIONS)
+        except (TypeError, orjson.JSONEncodeError):
+            line = careful(event)
+        else:
+            if len(line) > walk_above:
+                line = careful(event)
+        write(line)
+
+    return emit_event

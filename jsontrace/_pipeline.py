@@ -18,10 +18,11 @@ Two ways to run a chain, with the same result:
   the event kind: ``"start"``, ``"chunk"`` or ``"end"``.
 * without them (the default), as one closure calling each processor in turn:
   the same calls minus structlog's two dict copies per event, which this hot
-  path cannot afford (tests check that both write the same bytes). Chunks,
-  the hottest events, then skip the chain altogether: a run's chunk lines are
-  assembled from bytes prepared once per run (:mod:`jsontrace._fast`), and
-  only a chunk the redactor or the renderer must change goes through it.
+  path cannot afford (tests check that both write the same bytes). Each kind
+  then takes a shortcut past it (:mod:`jsontrace._fast`): a run's chunk lines
+  are assembled from bytes prepared once per run, starts and ends are
+  rendered directly; only an event the redactor or the renderer must change
+  goes through the chain.
 
 jsontrace never touches structlog's global configuration, so users who
 configure structlog for their own logs neither affect our events nor receive
@@ -39,7 +40,7 @@ from typing import Any, Protocol
 from . import format as fmt
 from ._config import CONFIG, Config, on_change
 from ._errors import forget_report, report_once
-from ._fast import ChunkEmit, chunk_event, fast_chunk
+from ._fast import ChunkEmit, chunk_event, fast_chunk, fast_event
 from ._forklock import LOCK
 from ._writer import SegmentWriter, forget_writer
 
@@ -163,14 +164,16 @@ def _build_chains(sink: Sink) -> tuple[dict[str, Emit], ChunkEmit]:
     processors = chains_for(CONFIG)
     run = _through_structlog if CONFIG.processors else _direct
     chains = {kind: run(chain, _METHODS[kind], sink) for kind, chain in processors.items()}
-    general = chains[fmt.CHUNK]
     if CONFIG.processors:
-        return chains, _chunk_through(general)
+        return chains, _chunk_through(chains[fmt.CHUNK])
     # chains_for ends every chain with [Redactor (when on), Renderer].
     *_, before_last, last = processors[fmt.CHUNK]
     assert isinstance(last, Renderer)
     redactor = before_last if isinstance(before_last, Redactor) else None
-    return chains, fast_chunk(redactor, last, general, sink.write)
+    chunk = fast_chunk(redactor, last, chains[fmt.CHUNK], sink.write)
+    for kind in (fmt.START, fmt.END):
+        chains[kind] = fast_event(kind, redactor, last, chains[kind], sink.write)
+    return chains, chunk
 
 
 def _chunk_through(general: Emit) -> ChunkEmit:

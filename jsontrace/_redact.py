@@ -448,17 +448,17 @@ class Redactor:
             event_dict[fmt.REDACTED] = paths
         return event_dict
 
-    def clean_chunk(self, value: Any) -> bool:
-        """Whether a ``run.chunk`` event holding *value* passes :meth:`__call__` unchanged.
+    def clean_value(self, value: Any) -> bool:
+        """Whether a payload field holding *value* passes :meth:`__call__` unchanged.
 
-        The same checks as the call makes of a chunk event, on the value alone:
-        True means nothing is replaced (a False may still be a false alarm, which
-        the call itself then finds).
+        The same checks as the call makes of a field (a chunk, inputs, outputs),
+        on the value alone: True means nothing in it is replaced (a False may
+        still be a false alarm, which the call itself then finds).
         """
         kind = type(value)
         if kind is str:
-            # The one-character gates of _may_hold_shape inlined (the hottest test of all);
-            # custom patterns cannot be gated.
+            # The one-character gates of _may_hold_shape inlined (every streamed token
+            # comes here); custom patterns cannot be gated.
             if self._extra is None and not (
                 "-" in value
                 or "_" in value
@@ -472,6 +472,17 @@ class Redactor:
         if value is None or kind in _SCALARS or (kind in _CONTAINERS and not value):
             return True
         return self._suspect(value) is None
+
+    def clean_fields(self, event_dict: dict[str, Any], fields: tuple[str, ...]) -> bool:
+        """Whether *event_dict* passes :meth:`__call__` unchanged, when its payload is *fields*.
+
+        For events whose other fields are all the library's own (``ENVELOPE``,
+        the name and run type), which the call never scans.
+        """
+        for field in fields:  # noqa: SIM110 - all() of a generator costs more per event
+            if not self.clean_value(event_dict[field]):
+                return False
+        return True
 
     def _suspect(self, value: Any) -> Any:
         """*value* as plain data to walk if it may hold a secret, else None."""

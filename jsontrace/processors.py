@@ -105,12 +105,13 @@ class Renderer:
         try:
             line = orjson.dumps(event_dict, default=default, option=_OPTIONS)
         except (TypeError, orjson.JSONEncodeError):
-            return self._careful(event_dict)
+            return self.careful(event_dict)
         if len(line) > self.walk_above:
-            return self._careful(event_dict)
+            return self.careful(event_dict)
         return line
 
-    def _careful(self, event_dict: dict[str, Any]) -> bytes:
+    def careful(self, event_dict: dict[str, Any]) -> bytes:
+        """The line of *event_dict* with every payload value converted, cut to the limits."""
         clean = {
             key: value
             if key in ENVELOPE

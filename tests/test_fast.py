@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import tempfile
 from collections.abc import Callable, Iterator
@@ -258,3 +259,70 @@ def test_a_traced_stream_writes_the_same_file_with_and_without_user_processors(
     jsontrace.configure(processors=[])
     assert written[0] == written[1]
     assert written[0].count(fmt.CHUNK_LINE_PREFIX) == len(chunks)
+
+
+_metadata = st.dictionaries(_keys, _value, max_size=4)
+_start = st.fixed_dictionaries(
+    {
+        "event": st.just("run.start"),
+        "run_id": _ids,
+        "trace_id": _ids,
+        "v": st.just(1),
+        "ts": _ns,
+        "parent_run_id": st.none() | _ids,
+        "name": _text,
+        "run_type": st.sampled_from(["chain", "llm", "tool"]),
+        "inputs": _chunk,  # what process_inputs returned: anything
+        "tags": st.lists(_text, max_size=3),
+        "metadata": _metadata,
+        "pid": st.integers(1, 2**22),
+        "host": st.text(max_size=10),
+    }
+)
+_end = st.fixed_dictionaries(
+    {
+        "event": st.just("run.end"),
+        "run_id": _ids,
+        "trace_id": _ids,
+        "v": st.just(1),
+        "ts": _ns,
+        "status": st.sampled_from(["ok", "error", "cancelled"]),
+        "outputs": _chunk,
+        "error": st.none() | st.fixed_dictionaries({"type": _text, "message": _text}),
+        "chunk_count": st.integers(0, 10**6),
+        "duration_ms": st.floats(0, 1e6),
+    },
+    # The optional fields of an end: other shapes go through the chain as they are.
+    optional={
+        "first_chunk_ms": st.none() | st.floats(0, 1e6),
+        "model": _text,
+        "usage": _metadata,
+        "tags": st.lists(_text, max_size=3),
+        "metadata": _metadata,
+        "trace_warnings": st.lists(_text, max_size=2),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_config, st.one_of(_start, _end), st.dictionaries(_keys, _value, max_size=2))
+def test_fast_starts_and_ends_are_the_bytes_the_chain_writes(
+    config: dict[str, Any], event: dict[str, Any], bound: dict[str, Any]
+) -> None:
+    """Start and end events of any content (secrets in inputs, outputs, metadata, tags or in what
+    the app bound with structlog's contextvars; values to cut or repair; optional end fields)
+    are written by the fast path exactly as by the chain."""
+    import structlog.contextvars
+
+    jsontrace.configure(**config)
+    kind = event["event"]
+    general_lines, fast_lines = Lines(), Lines()
+    general = _pipeline._direct(_pipeline.chains_for(CONFIG)[kind], kind, general_lines)
+    fast = _pipeline._build_chains(fast_lines)[0][kind]
+    structlog.contextvars.bind_contextvars(**{str(k): v for k, v in bound.items()})
+    try:
+        fast(copy.deepcopy(event))
+        general(copy.deepcopy(event))
+    finally:
+        structlog.contextvars.clear_contextvars()
+    assert general_lines.lines == fast_lines.lines
