@@ -35,14 +35,16 @@ import sys
 import threading
 from collections.abc import Callable
 from types import FunctionType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import format as fmt
 from ._config import CONFIG, Config, on_change
 from ._errors import forget_report, report_once
-from ._fast import ChunkEmit, chunk_event, fast_chunk, fast_event
 from ._forklock import LOCK
 from ._writer import SegmentWriter, forget_writer
+
+if TYPE_CHECKING:  # _fast (orjson, the processors) is imported when the chains are built
+    from ._fast import ChunkEmit
 
 __all__ = [
     "Sink",
@@ -159,6 +161,7 @@ def _through_structlog(chain: list[Processor], method: str, sink: Sink) -> Emit:
 
 def _build_chains(sink: Sink) -> tuple[dict[str, Emit], ChunkEmit]:
     """Each kind's emit function, and the chunk recorder (without the chain when it can be)."""
+    from ._fast import fast_chunk, fast_event
     from .processors import Redactor, Renderer
 
     processors = chains_for(CONFIG)
@@ -178,6 +181,7 @@ def _build_chains(sink: Sink) -> tuple[dict[str, Emit], ChunkEmit]:
 
 def _chunk_through(general: Emit) -> ChunkEmit:
     """The chunk recorder for user processors: the event dict through the whole chain."""
+    from ._fast import chunk_event
 
     def record(prefix: bytes, run_id: str, trace_id: str, ns: int, seq: int, value: Any) -> None:
         general(chunk_event(run_id, trace_id, ns, seq, value))
@@ -321,6 +325,8 @@ emit_end = _emitter(fmt.END)
 def _record_now(prefix: bytes, run_id: str, trace_id: str, ns: int, seq: int, value: Any) -> None:
     """record_chunk before the chains are built (or while this thread builds them)."""
     if getattr(_building, "active", False):
+        from ._fast import chunk_event
+
         _reentrant.append(chunk_event(run_id, trace_id, ns, seq, value))
         return
     _build()

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 from . import format as fmt
 from ._config import CONFIG
 from ._errors import report_once, safe_repr
-from ._fast import chunk_prefix
 from ._host import HOST
 from ._ids import uuid7
 from ._pipeline import emit_end, emit_start, record_chunk
@@ -269,6 +268,10 @@ class Run:
         ns = time_ns()
         if seq == 0:
             self._first_chunk_ns = perf_counter_ns()
+            # Imported here, once per stream: it brings orjson, which the import of
+            # jsontrace leaves for the first event.
+            from ._fast import chunk_prefix
+
             self._chunk_prefix = chunk_prefix(self.run_id, self.trace_id)
         if seq < self._keep:
             self._chunks.append(value)
