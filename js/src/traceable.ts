@@ -23,6 +23,7 @@
 
 import { getConfig } from "./config.js";
 import { isDisabled, parentRun, storage } from "./context.js";
+import { inherit } from "./inherit.js";
 import { abandoned, RunTree, type Hooks, type KVMap } from "./run.js";
 import { errorMessage, errorType } from "./serialize.js";
 import { reportOnce, safeString } from "./warn.js";
@@ -62,9 +63,9 @@ export interface TraceableConfig<Func extends (...args: any[]) => any> {
   processOutputs?: (outputs: Readonly<ProcessOutputs<Awaited<ReturnType<Func>>>>) => KVMap | Promise<KVMap>;
   /** Force tracing on or off for this function (and, when off, for the calls it makes). */
   tracingEnabled?: boolean;
-  /** Kept as metadata `project`, as on the Python side. */
+  /** Kept as metadata `project` where nothing inherited names one, as on the Python side. */
   project_name?: string;
-  /** Merged into the run's metadata, as in LangSmith (model name, temperature, ...). */
+  /** Merged into the run's metadata (model name, temperature, ...): below `metadata`, above what is inherited. */
   getInvocationParams?: (...args: Parameters<Func>) => KVMap | undefined;
   /** Called with the run once it has started. */
   on_start?: (runTree: RunTree | undefined) => void;
@@ -111,6 +112,7 @@ interface Spec {
   readonly runType: string;
   readonly tags: readonly string[];
   readonly metadata: Readonly<KVMap>;
+  readonly projectName: string | undefined;
   readonly hooks: Hooks;
   readonly processInputs: ((inputs: any) => unknown) | undefined;
   readonly getInvocationParams: ((...args: any[]) => unknown) | undefined;
@@ -141,6 +143,8 @@ function startRun(spec: Spec, args: unknown[], parent: RunTree | undefined): Run
       }
     }
     let metadata = spec.metadata;
+    // Describes this call (its model, say), so it beats what the run inherits (LangSmith's
+    // TypeScript SDK lets a parent's metadata win); the config's metadata beats it.
     if (spec.getInvocationParams !== undefined) {
       try {
         const params = spec.getInvocationParams(...args);
@@ -152,12 +156,13 @@ function startRun(spec: Spec, args: unknown[], parent: RunTree | undefined): Run
         );
       }
     }
+    const inherited = inherit(parent, spec.tags, metadata, spec.projectName);
     const run = new RunTree({
       name: spec.name,
       runType: spec.runType,
       inputs,
-      tags: spec.tags,
-      metadata,
+      tags: inherited.tags,
+      metadata: inherited.metadata,
       parent,
       hooks: spec.hooks,
       ...(warnings !== undefined ? { warnings } : {}),
@@ -299,12 +304,12 @@ export function traceable<Func extends (...args: any[]) => any>(
   if (options.run_type !== undefined && (typeof options.run_type !== "string" || !options.run_type)) {
     throw new TypeError(`traceable: run_type must be a non-empty string, got ${safeString(options.run_type)}`);
   }
-  const metadata: KVMap = { ...(options.metadata ?? {}) };
   const spec: Spec = {
     name: options.name ?? (wrappedFunc.name || "<lambda>"),
     runType: options.run_type ?? "chain",
     tags: [...(options.tags ?? [])],
-    metadata: options.project_name ? { project: options.project_name, ...metadata } : metadata,
+    metadata: { ...(options.metadata ?? {}) },
+    projectName: options.project_name || undefined,
     hooks: { aggregator: options.aggregator, processOutputs: options.processOutputs, onEnd: options.on_end },
     processInputs: options.processInputs,
     getInvocationParams: options.getInvocationParams,
