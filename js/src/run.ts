@@ -306,7 +306,11 @@ export class RunTree {
     }
   }
 
-  /** End the run `ok` with `outputs` (a stream: its chunks, aggregated). */
+  /**
+   * End the run `ok` with `outputs`. A stream's outputs are its chunks, aggregated;
+   * `outputs` is then the generator's return value, appended to the chunks when it
+   * is not undefined or null (as the Python side and LangSmith record it).
+   */
   end(outputs?: unknown): void {
     this.finish("ok", outputs, undefined);
   }
@@ -344,7 +348,7 @@ export class RunTree {
   private collect(status: Status, outputs: unknown, error: unknown, endMs: number, ts: string): void {
     let recorded: unknown;
     if (this.outputsSet !== UNSET) recorded = this.outputsSet;
-    else if (this.streaming) recorded = this.aggregate();
+    else if (this.streaming) recorded = this.aggregate(outputs);
     else recorded = outputs;
     const processHook = this.hooks.processOutputs;
     const apply = processHook !== undefined && (status === "ok" || this.streaming);
@@ -362,18 +366,20 @@ export class RunTree {
       this.writeEnd(status, value, error, endMs, ts);
     };
     if (recorded instanceof Pending) {
-      this.waitFor(recorded.promise, this.chunks, "aggregator", then);
+      this.waitFor(recorded.promise, recorded.values, "aggregator", then);
     } else {
       then(recorded);
     }
   }
 
-  private aggregate(): unknown {
+  private aggregate(returned: unknown): unknown {
+    // The aggregator sees the return value too, as Python's reduce_fn does.
+    const values = returned === undefined || returned === null ? this.chunks : [...this.chunks, returned];
     const aggregator = this.hooks.aggregator;
-    if (aggregator === undefined) return this.chunks;
-    // If the aggregator fails, the chunks themselves are still a faithful record.
-    const result = this.callHook("aggregator", aggregator, this.chunks, this.chunks);
-    return isThenable(result.value) ? new Pending(result.value) : result.value;
+    if (aggregator === undefined) return values;
+    // If the aggregator fails, the values themselves are still a faithful record.
+    const result = this.callHook("aggregator", aggregator, values, values);
+    return isThenable(result.value) ? new Pending(result.value, values) : result.value;
   }
 
   /** Wait for an async hook; at exit, or if it fails, go on with `fallback`. */
@@ -498,6 +504,10 @@ export class RunTree {
 
 /** An aggregator's promise, while the end waits for it. */
 class Pending {
-  constructor(readonly promise: PromiseLike<unknown>) {}
+  constructor(
+    readonly promise: PromiseLike<unknown>,
+    /** What the aggregator was given: the outputs if it fails. */
+    readonly values: unknown[],
+  ) {}
 }
 

@@ -99,7 +99,7 @@ export class TracedGenerator<T = unknown, TReturn = unknown, TNext = unknown> {
       // Stopped from outside (return()) is cancelled; ran to its end (or caught a
       // thrown-in error and returned) is ok.
       if (method === "return") run.cancel();
-      else run.end();
+      else run.end(result.value); // the return value, recorded after the chunks
     } else {
       run._chunk(result.value);
     }
@@ -192,7 +192,7 @@ export class TracedAsyncGenerator<T = unknown, TReturn = unknown, TNext = unknow
         if (result.done) {
           untrack(this);
           if (method === "return") run.cancel();
-          else run.end();
+          else run.end(result.value);
         } else {
           run._chunk(result.value);
         }
