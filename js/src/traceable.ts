@@ -307,7 +307,8 @@ export function traceable<Func extends (...args: any[]) => any>(
   const spec: Spec = {
     name: options.name ?? (wrappedFunc.name || "<lambda>"),
     runType: options.run_type ?? "chain",
-    tags: [...(options.tags ?? [])],
+    // Each tag once, as the Python side's decorator keeps them: a root run writes its own as given.
+    tags: [...new Set(options.tags ?? [])],
     metadata: { ...(options.metadata ?? {}) },
     projectName: options.project_name || undefined,
     hooks: { aggregator: options.aggregator, processOutputs: options.processOutputs, onEnd: options.on_end },

@@ -80,6 +80,18 @@ describe("tags and metadata pass down", () => {
     });
   });
 
+  test("a config's repeated tags are written once, at a root as under a parent (the Python decorator's dict.fromkeys)", () => {
+    const leaf = traceable(() => 1, { name: "leaf", tags: ["b", "a", "b"] });
+    const root = traceable(() => leaf(), { name: "root", tags: ["a", "a"] });
+    leaf();
+    root();
+    assert.deepEqual(shape(traces.events()), [
+      ["leaf", ["b", "a"], {}],
+      ["root", ["a"], {}],
+      ["leaf", ["a", "b"], {}],
+    ]);
+  });
+
   test("tags are not repeated down a recursion (LangSmith's Python records ['x', 'x', 'x', 'x'])", () => {
     const rec: (n: number) => number = traceable((n: number): number => (n ? rec(n - 1) : 0), { name: "rec", tags: ["x"] });
     const root = traceable(() => rec(3), { name: "root", tags: ["r"] });
