@@ -157,6 +157,8 @@ export class RunTree {
   private readonly tagsAtStart: readonly string[];
   private readonly metadataAtStart: Readonly<KVMap>;
   private outputsSet: unknown = UNSET;
+  // Outputs given to end() while the run runs: merged with what it returns, as in Python.
+  private extraOutputs: KVMap | undefined;
   // Events waiting for the start event (an async processInputs), else null.
   private queue: Event[] | null = null;
   // Set while the end waits for an async aggregator or processOutputs.
@@ -307,11 +309,35 @@ export class RunTree {
   }
 
   /**
-   * End the run `ok` with `outputs`. A stream's outputs are its chunks, aggregated;
-   * `outputs` is then the generator's return value, appended to the chunks when it
-   * is not undefined or null (as the Python side and LangSmith record it).
+   * LangSmith's `runTree.end(outputs, error, endTime, metadata)` from inside the run:
+   * `outputs` (an object; anything else goes under `output`) and `metadata` are
+   * recorded when the run ends, merged with what the function returns, as the
+   * Python side's `end(outputs=...)` does. The function's own return or throw still
+   * ends the run (so its later chunks and children are not lost); `error` is not
+   * recorded (throw instead) and `endTime` is ignored.
    */
-  end(outputs?: unknown): void {
+  end(outputs?: unknown, error?: unknown, _endTime?: unknown, metadata?: KVMap): void {
+    if (this.remote) {
+      reportOnce("run_tree:end", "RunTree.end() on a run in another process does nothing here; ignored");
+      return;
+    }
+    if (outputs !== undefined && outputs !== null) {
+      this.extraOutputs = { ...this.extraOutputs, ...(isKVMap(outputs) ? outputs : { output: outputs }) };
+    }
+    if (metadata !== undefined && metadata !== null && typeof metadata === "object" && Object.keys(metadata).length > 0) {
+      this.addMetadata(metadata);
+    }
+    if (error !== undefined && error !== null) {
+      reportOnce("run_tree:end:error", "RunTree.end(outputs, error) does not record the error: a run's error is what its function throws");
+    }
+  }
+
+  /**
+   * @internal End the run `ok` with `outputs`. A stream's outputs are its chunks,
+   * aggregated; `outputs` is then the generator's return value, appended to the
+   * chunks when it is not undefined or null (as the Python side and LangSmith record it).
+   */
+  _end(outputs?: unknown): void {
     this.finish("ok", outputs, undefined);
   }
 
@@ -353,6 +379,7 @@ export class RunTree {
     const processHook = this.hooks.processOutputs;
     const apply = processHook !== undefined && (status === "ok" || this.streaming);
     const then = (value: unknown): void => {
+      value = this.withExtraOutputs(value);
       if (apply) {
         const processed = this.callHook("processOutputs", processHook!, isKVMap(value) ? { ...value } : { outputs: value }, null);
         if (isThenable(processed.value)) {
@@ -370,6 +397,15 @@ export class RunTree {
     } else {
       then(recorded);
     }
+  }
+
+  /** What end() added, merged as the Python side's `add_outputs` does. */
+  private withExtraOutputs(value: unknown): unknown {
+    const extra = this.extraOutputs;
+    if (extra === undefined) return value;
+    if (isKVMap(value)) return { ...value, ...extra };
+    if (value === undefined || value === null) return { ...extra };
+    return { output: value, ...extra };
   }
 
   private aggregate(returned: unknown): unknown {

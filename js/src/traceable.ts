@@ -196,7 +196,7 @@ function isReadableStream(value: object): value is ReadableStream<unknown> {
 /** What the wrapped function returned, wrapped so that the run records what it produces. */
 function follow(result: unknown, run: RunTree): unknown {
   if (result === null || (typeof result !== "object" && typeof result !== "function")) {
-    run.end(result);
+    run._end(result);
     return result;
   }
   const object = result as object;
@@ -217,7 +217,7 @@ function follow(result: unknown, run: RunTree): unknown {
     // A wrapper of ours failed: the value goes back untouched, the run ends with it.
     reportOnce(`follow:${run.name}`, `could not follow what '${run.name}' returned: ${errorMessage(error)}`);
   }
-  run.end(result);
+  run._end(result);
   return result;
 }
 
@@ -226,7 +226,7 @@ function followSettled(value: unknown, run: RunTree): unknown {
   if (value !== null && typeof value === "object" && (isReadableStream(value) || isAsyncIterable(value))) {
     return followStream(value, run);
   }
-  run.end(value);
+  run._end(value);
   return value;
 }
 
@@ -246,7 +246,7 @@ function followStream(stream: ReadableStream<unknown> | AsyncIterable<unknown>, 
  */
 function observeThenable(thenable: PromiseLike<unknown>, run: RunTree): unknown {
   const settle = <T>(value: T): T => {
-    run.end(value);
+    run._end(value);
     return value;
   };
   const failed = (error: unknown): never => {

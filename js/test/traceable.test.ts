@@ -712,6 +712,43 @@ describe("the current run and nesting", () => {
     assert.deepEqual(seen, { id: start.run_id, trace_id: start.trace_id, name: "f", run_type: "llm" });
   });
 
+  test("getCurrentRunTree().end(outputs, error, endTime, metadata) inside the run adds to what it returns, as Python's end(outputs=...)", () => {
+    const f = traceable(
+      () => {
+        getCurrentRunTree().end({ a: 1 }, undefined, undefined, { m: 1 });
+        return 5;
+      },
+      { name: "f" },
+    );
+    const g = traceable(
+      () => {
+        getCurrentRunTree().end({ t: 1 });
+        return { b: 2 };
+      },
+      { name: "g" },
+    );
+    const child = traceable(() => "c", { name: "child" });
+    const gen = traceable(
+      function* () {
+        yield 1;
+        getCurrentRunTree().end({ note: "early" });
+        yield child();
+        return "r";
+      },
+      { name: "gen" },
+    );
+    assert.equal(f(), 5);
+    assert.deepEqual(g(), { b: 2 });
+    assert.deepEqual([...gen()], [1, "c"], "the generator goes on after end()");
+    const events = traces.events();
+    const fEnd = onlyRun(events, "f").end;
+    assert.deepEqual([fEnd?.outputs, fEnd?.metadata], [{ output: 5, a: 1 }, { m: 1 }]);
+    assert.deepEqual(onlyRun(events, "g").end?.outputs, { b: 2, t: 1 });
+    const genEnd = onlyRun(events, "gen").end;
+    assert.deepEqual([genEnd?.status, genEnd?.chunk_count, genEnd?.outputs], ["ok", 2, { output: [1, "c", "r"], note: "early" }]);
+    assert.equal(onlyRun(events, "child").start.parent_run_id, onlyRun(events, "gen").start.run_id);
+  });
+
   test("tags and metadata added while the run runs are written with its end, whole; unchanged, they are not", () => {
     const changed = traceable(
       () => {
