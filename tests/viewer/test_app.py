@@ -34,7 +34,19 @@ def labels(app: TraceViewer) -> list[str]:
 
 
 def names(app: TraceViewer) -> list[str]:
-    return [label.split("  ")[0][2:] for label in labels(app)]
+    """The visible rows' run names (a note or the "older traces" line: its text)."""
+    tree = app.query_one(RunTree)
+    out = []
+
+    def walk(node: Any) -> None:
+        for child in node.children:
+            run = tree.runs.get(child.data) if child.data else None
+            out.append(run.name if run is not None else str(child.label.plain))
+            if child.is_expanded:
+                walk(child)
+
+    walk(tree.root)
+    return out
 
 
 def detail_text(app: TraceViewer) -> str:
@@ -62,7 +74,7 @@ async def test_shows_traces_newest_first_with_status(
         await loaded(pilot)
 
         assert ["second", "first"] == names(app)
-        assert labels(app)[0].startswith("✓ second  chain  1.23 s  ⚠ error inside")
+        assert labels(app)[0].startswith("✓ Nov 24 06:49  second  chain  1.23 s  ⚠ error inside")
 
 
 async def test_expanding_creates_children_lazily(
@@ -121,10 +133,10 @@ async def test_live_appends_reach_the_tree_and_stream_into_the_detail(
 
         files.chunk("gen", 1, "lo!")
         await wait_for(pilot, lambda: "Hello!" in detail_text(app))
-        assert "● gen  llm" in labels(app)[0]
+        assert "  gen  llm" in labels(app)[0] and labels(app)[0].startswith("●")
 
         files.end("gen", outputs="Hello!", chunk_count=2, first_chunk_ms=12.0)
-        await wait_for(pilot, lambda: labels(app)[0].startswith("✓ gen"))
+        await wait_for(pilot, lambda: labels(app)[0].startswith("✓ Nov 24 06:49  gen"))
         assert "2 chunks  first chunk 12 ms" in labels(app)[0]
 
 
@@ -407,7 +419,7 @@ async def test_a_run_whose_local_writer_died_shows_as_interrupted(
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(pilot)
-        by_name = {label.split("  ")[0][2:]: label for label in labels(app)}
+        by_name = dict(zip(names(app), labels(app)))
         assert by_name["killed"].startswith("↯")
         assert by_name["alive"].startswith("●")
 

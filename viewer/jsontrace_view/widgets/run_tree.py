@@ -95,7 +95,7 @@ class RunTree(Tree[str]):
 
     def label_for(self, run: RunRecord) -> Text:
         """The current label of a run (live durations use the app's clock)."""
-        return run_label(run, self.now())
+        return run_label(run, self.now(), top=run.parent is None)
 
     # -- building -----------------------------------------------------------------
 
