@@ -80,6 +80,7 @@ class Run:
         "_owner_pid",
         "_perf_start",
         "_seq",
+        "_usage",
         "_warnings",
         "is_generator",
         "metadata",
@@ -132,6 +133,7 @@ class Run:
         self._ended = False
         self._meta_changed = False
         self._warnings = warnings
+        self._usage: Any = None
         self._perf_start = perf_counter_ns()
         # The keys are format.py's names written out: a dict display of literal keys
         # is built in one step, while 13 `fmt.X` lookups cost half a microsecond.
@@ -188,6 +190,15 @@ class Run:
         if self._extra_outputs is None:
             self._extra_outputs = {}
         self._extra_outputs.update(outputs)
+
+    def set_usage(self, usage: Mapping[str, Any]) -> None:
+        """Record the run's token usage, written with its end as the normalised ``usage``.
+
+        Any shape jsontrace reads is accepted: LangSmith's ``usage_metadata``
+        (``input_tokens``, ``output_tokens``, ...), an OpenAI or Anthropic
+        ``usage``. It takes precedence over usage found in the outputs.
+        """
+        self._usage = usage
 
     # -- for the decorators -------------------------------------------------------------
 
@@ -285,6 +296,18 @@ class Run:
         if self.is_generator:
             event[fmt.FIRST_CHUNK_MS] = (
                 (self._first_chunk_ns - self._perf_start) / 1e6 if self._seq else None
+            )
+        if self.run_type == "llm" or self._usage is not None:
+            from ._llm import annotate  # imported by the first llm run only
+
+            returned = () if self.is_generator or outputs is recorded else (outputs,)
+            annotate(
+                event,
+                explicit=self._usage,
+                outputs=(recorded, *returned),
+                chunks=self._chunks,
+                metadata=self.metadata,
+                name=self.name,
             )
         if self._meta_changed:
             event[fmt.TAGS] = self.tags

@@ -53,10 +53,13 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 
 from . import format as fmt
+from . import pricing
 from ._host import process_alive
+from ._llm import normalize_usage
 from .reader import Batch, DirectoryReader
 
 if TYPE_CHECKING:
+    from .format import Usage
     from .reader import Source
 
 __all__ = [
@@ -80,6 +83,7 @@ CANCELLED: Final = fmt.CANCELLED
 INTERRUPTED: Final = "interrupted"
 
 _MAX_SAMPLES = 20
+_NO_TOTALS: Final = pricing.Totals()
 _EMPTY: Final[Mapping[str, Any]] = {}
 #: Where a deferred chunk line keeps its run id: after the prefix, through the '",'
 #: that closes it (36 characters for the writer's UUIDs).
@@ -408,6 +412,49 @@ class RunRecord:
     def first_chunk_ms(self) -> float | None:
         """Milliseconds from start to the first chunk, for generators."""
         return _number(self._e(fmt.FIRST_CHUNK_MS))
+
+    # -- llm calls: model, tokens, cost ------------------------------------------
+
+    @property
+    def usage(self) -> Usage | None:
+        """The token usage the end event records, normalised (``None`` without one)."""
+        return normalize_usage(self._e(fmt.USAGE))
+
+    @property
+    def model(self) -> str | None:
+        """The model's name: the end event's ``model``, else metadata ``ls_model_name``."""
+        model = self._e(fmt.MODEL)
+        if not isinstance(model, str) or not model:
+            model = self.metadata.get("ls_model_name")
+        return model if isinstance(model, str) and model else None
+
+    @property
+    def provider(self) -> str | None:
+        """LangSmith's metadata ``ls_provider`` (``openai``, ``anthropic`` ...), if given."""
+        provider = self.metadata.get("ls_provider")
+        return provider if isinstance(provider, str) and provider else None
+
+    @property
+    def cost(self) -> float | None:
+        """US dollars, worked out now from the usage and :mod:`jsontrace.pricing`'s table (None if unknown)."""
+        found = pricing.cost(self.model, self.usage)
+        return None if found is None else found.total
+
+    def totals(self) -> pricing.Totals:
+        """Tokens and cost of this run and everything below it (what a trace's line shows)."""
+        # Read for every trace line the viewer draws: the raw value first, as most runs have none.
+        stack: list[RunRecord] = [self]
+        calls = []
+        key = fmt.USAGE
+        while stack:
+            run = stack.pop()
+            if run.children:
+                stack.extend(run.children)
+            if run._e(key) is not None:
+                usage = run.usage
+                if usage is not None:
+                    calls.append((run.model, usage))
+        return pricing.total(calls) if calls else _NO_TOTALS
 
     def duration_ms(self, now: float | None = None) -> float | None:
         """The run's duration; for a running run, time since its start until *now*.

@@ -59,3 +59,17 @@ def test_stages_prints_each_step_of_the_hot_path(tmp_path: Path) -> None:
         "floor",
     ):
         assert row in out, out
+
+
+@pytest.mark.slow  # two SDK imports and a few hundred streamed chunks: ~20 s on a busy machine
+def test_wrappers_quick_prints_both_sdks_against_the_bare_sdk(tmp_path: Path) -> None:
+    """wrappers.py --quick prints a row per SDK with the wrapped/bare ratio, and removes its trace files."""
+    out = _run("wrappers.py", "--quick", env={"TMPDIR": str(tmp_path)})
+    assert [] == list(tmp_path.iterdir())
+    for row in (
+        "openai chat stream, per chunk",
+        "anthropic stream, per chunk",
+        "wrapped/bare",
+        "own work per chunk",
+    ):
+        assert row in out, out

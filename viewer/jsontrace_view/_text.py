@@ -23,6 +23,7 @@ from jsontrace.store import CANCELLED, ERROR, INTERRUPTED, OK, RUNNING, RunRecor
 
 __all__ = [
     "STATUS_STYLES",
+    "chat_text",
     "cut",
     "json_text",
     "plain",
@@ -62,7 +63,12 @@ _ROLE_STYLES: Final[dict[Role, str]] = {
     "name": "bold",
     "type": "dim",
     "note": "italic dim",
+    "model": "bright_cyan",
+    "tokens": "yellow",
+    "cost": "green",
     "duration": "cyan",
+    "speed": "dim",
+    "totals": "bold yellow",
     "chunks": "blue",
     "first_chunk": "dim",
     "error": "red",
@@ -129,6 +135,32 @@ def value_text(value: Any, *, full: bool = False) -> Text:
         return json_text(value, full=full)
     shown, left_out = cut(value, full)
     return _with_more(plain(shown, multiline=True), left_out)
+
+
+_ROLE_COLOURS: Final = {
+    "system": "magenta",
+    "developer": "magenta",
+    "user": "cyan",
+    "assistant": "green",
+}
+
+
+def chat_text(messages: list[tuple[str, str]], *, full: bool = False) -> Text:
+    """Chat messages as a role line each (coloured by role) and the message's text below it."""
+    text = Text()
+    for index, (role, content) in enumerate(messages):
+        if index:
+            text.append("\n")
+        style = _ROLE_COLOURS.get(role, "yellow")  # tools and anything else
+        text.append(printable(role), f"bold {style}")
+        part, left_out = cut(content, full)
+        text.append("\n")
+        text.append_text(
+            _with_more(
+                plain(part or "(empty)", "dim" if not part else "", multiline=True), left_out
+            )
+        )
+    return text
 
 
 def _with_more(text: Text, left_out: int) -> Text:
