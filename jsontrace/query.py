@@ -14,11 +14,13 @@ Terms are separated by spaces and must all hold for the same run (AND):
 ``name:retr*``         name; ``*`` and ``?`` are wildcards, case does not matter
 ``tag:beta``           one of the tags (wildcards too)
 ``id:01a2``            run id or trace id starts with this
+``model:gpt-4o*``      an llm call's model (wildcards too)
 ``latency>2s``         duration (also ``duration``); ``>`` ``>=`` ``<`` ``<=`` ``=``;
                        units ms, s, m, h, d (a bare number is seconds)
 ``age<1h``             started less than an hour before now
 ``ttft>500ms``         time to the first streamed chunk
 ``chunks>=10``         number of streamed chunks
+``tokens>1000``        an llm call's tokens, prompt and generated
 ``hello``              free text: name, type, error, inputs, outputs (any case);
                        ``"two words"`` for a phrase
 =====================  =====================================================
@@ -49,9 +51,9 @@ __all__ = ["FIELDS", "METRICS", "Query", "QueryError", "parse"]
 
 STATUSES: Final = (RUNNING, OK, ERROR, CANCELLED, INTERRUPTED)
 #: Fields written ``field:value``.
-FIELDS: Final = ("status", "type", "name", "tag", "id")
+FIELDS: Final = ("status", "type", "name", "tag", "id", "model")
 #: Numbers compared with ``>``, ``>=``, ``<``, ``<=`` or ``=``; the aliases map to one metric.
-METRICS: Final = ("latency", "age", "ttft", "chunks")
+METRICS: Final = ("latency", "age", "ttft", "chunks", "tokens")
 _ALIASES: Final = {"duration": "latency", "first_chunk": "ttft"}
 _DURATIONS: Final = frozenset({"latency", "age", "ttft"})
 _UNITS_MS: Final = {"ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0, "d": 86_400_000.0}
@@ -221,6 +223,8 @@ def _field(word: str, field: str, value: str, negated: bool) -> _Term:
         return _Term(word, lambda run, now, text: _globs(values, run.tags), negated, True)
     if field == "id":
         return _Term(word, lambda run, now, text: _id_starts(run, values), negated, False)
+    if field == "model":
+        return _Term(word, lambda run, now, text: _globs(values, [run.model or ""]), negated, True)
     raise _unknown(field, word)
 
 
@@ -244,7 +248,8 @@ def _compare(word: str, name: str, op: str, amount: str, negated: bool) -> _Term
         got = value(run, now)
         return got is not None and compare(got, limit)
 
-    return _Term(word, test, negated, False)
+    # Token counts are in the end event's usage object, a value rather than an index field.
+    return _Term(word, test, negated, metric == "tokens")
 
 
 def _amount(word: str, metric: str, amount: str) -> float:
@@ -276,7 +281,13 @@ _VALUES: Final[dict[str, Callable[[RunRecord, float], float | None]]] = {
     "age": _age_ms,
     "ttft": lambda run, now: run.first_chunk_ms,
     "chunks": lambda run, now: float(run.chunk_count),
+    "tokens": lambda run, now: _tokens(run),
 }
+
+
+def _tokens(run: RunRecord) -> float | None:
+    usage = run.usage
+    return None if usage is None else float(usage["total_tokens"])
 
 
 def _free_text(word: str, body: str, negated: bool) -> _Term:

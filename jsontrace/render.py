@@ -272,6 +272,8 @@ def format_started(seconds: float | None, now: float | None = None) -> str:
     if when.year == today.year:
         return when.strftime("%b %d %H:%M")
     return when.strftime("%Y-%m-%d")
+
+
 def format_tokens(tokens_in: int, tokens_out: int) -> str:
     """``"312→85 tok"``: prompt tokens, then generated ones."""
     return f"{tokens_in:,}→{tokens_out:,} tok"

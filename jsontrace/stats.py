@@ -8,8 +8,8 @@
 
 What the viewer's overview screen shows (over everything loaded, or over the
 runs a search matches), and what the README's DuckDB recipe computes from the
-files. Only index fields of a run are read (name, type, status, durations,
-first chunk), so it runs over a large store without loading any value.
+files. Index fields of a run are read (name, type, status, durations, first
+chunk), and the token usage a run's end event records.
 
 Durations count finished runs only (a running run's time so far is not a
 latency); percentiles interpolate linearly between the nearest values, as
@@ -40,6 +40,10 @@ class NameStats:
     runs: int = 0
     running: int = 0
     errors: int = 0
+    #: Runs that recorded token usage, and what they add up to.
+    calls_with_usage: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
     durations_ms: list[float] = field(default_factory=list, repr=False)
     first_chunks_ms: list[float] = field(default_factory=list, repr=False)
 
@@ -105,6 +109,11 @@ def _add(row: NameStats, run: RunRecord) -> None:
     first = run.first_chunk_ms
     if first is not None and math.isfinite(first):
         row.first_chunks_ms.append(first)
+    usage = run.usage
+    if usage is not None:
+        row.calls_with_usage += 1
+        row.input_tokens += usage["input_tokens"]
+        row.output_tokens += usage["output_tokens"]
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:

@@ -27,7 +27,8 @@ def store() -> RunStore:
         chunk("root.llm", 0, "Par", "root"),
         chunk("root.llm", 1, "is", "root"),
         end("root.llm", trace="root", ts=ts_at(4), duration_ms=3000.0, first_chunk_ms=800.0,
-            chunk_count=2, outputs="Paris"),
+            chunk_count=2, outputs="Paris", model="gpt-4o-mini",
+            usage={"input_tokens": 1200, "output_tokens": 30, "total_tokens": 1230}),
         start("root.ret", "root", ts=ts_at(5), name="retrieve_docs", run_type="retriever",
               tags=["beta", "eu"]),
         end("root.ret", "error", trace="root", ts=ts_at(6), duration_ms=120.0,
@@ -98,6 +99,14 @@ def test_age_selects_runs_started_recently(store: RunStore) -> None:
         store, "age<1h", now=started + 60
     )
     assert [] == names(store, "age<1h", now=started + 3601 + 10)
+
+
+def test_llm_calls_by_model_and_tokens(store: RunStore) -> None:
+    """model: globs the llm call's model; tokens compares its prompt and generated tokens together."""
+    assert ["ChatModel"] == names(store, "model:gpt-4o*")
+    assert [] == names(store, "model:claude*")
+    assert ["ChatModel"] == names(store, "tokens>1200")
+    assert [] == names(store, "tokens>1230")  # runs without usage never match a comparison
 
 
 def test_chunks_compares_counts(store: RunStore) -> None:
@@ -173,6 +182,7 @@ def test_parse_errors_are_one_line_messages(text: str, message: str | None) -> N
 def test_reads_values_tells_index_only_queries_apart() -> None:
     """Only free text and tags need a run's values; the others use the index fields."""
     assert not parse("status:error type:llm name:x* latency>1s age<1h id:a chunks>1").reads_values
+    assert parse("tokens>1").reads_values
     assert parse("hello").reads_values
     assert parse("tag:beta").reads_values
 

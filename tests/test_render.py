@@ -148,6 +148,8 @@ def test_run_line_adds_the_start_and_the_inputs_when_asked() -> None:
     ]
     assert ("hello", "preview") == parts[-1]
     assert "preview" not in [role for _, role in run_line(run, now=now)]  # --print: unchanged
+
+
 def test_llm_run_line_shows_model_tokens_cost_and_speed() -> None:
     """An llm run's line: model, input→output tokens, cost; a streaming one its tokens per second."""
     usage = {"input_tokens": 312, "output_tokens": 85, "total_tokens": 397}

@@ -75,3 +75,15 @@ def test_no_finished_runs_means_no_rate_and_no_percentiles() -> None:
     """A name whose runs all still run has no error rate and no latencies yet."""
     (row,) = compute(runs_of(start("a"), start("b", name="a")))
     assert (None, None, None) == (row.error_rate, row.p50_ms, row.p95_ms)
+
+
+def test_tokens_add_up_over_the_calls_that_recorded_usage() -> None:
+    """Prompt and generated tokens are summed over the runs with usage; the others count as calls only."""
+    usage = {"input_tokens": 100, "output_tokens": 20, "total_tokens": 120}
+    runs = runs_of(
+        start("a", name="llm", run_type="llm"), end("a", usage=usage, model="m"),
+        start("b", name="llm", run_type="llm"), end("b", usage=usage, model="m"),
+        start("c", name="llm", run_type="llm"), end("c"),
+    )  # fmt: skip
+    (row,) = compute(runs)
+    assert (3, 2, 200, 40) == (row.runs, row.calls_with_usage, row.input_tokens, row.output_tokens)

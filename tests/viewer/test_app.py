@@ -419,7 +419,7 @@ async def test_a_run_whose_local_writer_died_shows_as_interrupted(
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(pilot)
-        by_name = dict(zip(names(app), labels(app)))
+        by_name = dict(zip(names(app), labels(app), strict=True))
         assert by_name["killed"].startswith("↯")
         assert by_name["alive"].startswith("●")
 

@@ -49,7 +49,9 @@ def test_bars_follow_the_tree_and_a_running_run_has_no_end() -> None:
 def test_bars_of_a_huge_trace_stop_at_the_limit_and_count_the_rest() -> None:
     """Only the first *limit* runs become rows; the rest are counted, never drawn."""
     store = RunStore()
-    store.add_events([start("r", ts=ts_at(0))] + [start(f"r.{i}", "r", ts=ts_at(1)) for i in range(50)])
+    store.add_events(
+        [start("r", ts=ts_at(0))] + [start(f"r.{i}", "r", ts=ts_at(1)) for i in range(50)]
+    )
     root = store.get("r")
     assert root is not None
     bars, left_out = bars_of(root, now=0.0, limit=10)

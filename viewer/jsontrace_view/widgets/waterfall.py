@@ -153,9 +153,7 @@ class Waterfall(ScrollView, can_focus=True):
 
     # -- feeding ------------------------------------------------------------------
 
-    def show(
-        self, bars: list[Bar], *, now: float, selected: str | None, left_out: int = 0
-    ) -> None:
+    def show(self, bars: list[Bar], *, now: float, selected: str | None, left_out: int = 0) -> None:
         """Draw these rows (a trace's, from :func:`bars_of`); *selected* is highlighted and kept in view."""
         self.bars = bars
         self.left_out = left_out
@@ -176,9 +174,7 @@ class Waterfall(ScrollView, can_focus=True):
         index = self._index(run_id)
         if index is not None:
             # Line 0 is the axis, always drawn on top: the row is at index + 1.
-            self.scroll_to_region(
-                Region(0, index, 1, 2), animate=False, force=True, immediate=True
-            )
+            self.scroll_to_region(Region(0, index, 1, 2), animate=False, force=True, immediate=True)
         self.refresh()
 
     def _index(self, run_id: str | None) -> int | None:
@@ -263,7 +259,9 @@ class Waterfall(ScrollView, can_focus=True):
         text.append_text(self._bar(bar, bar_width, colour))
         duration = format_duration(bar.duration_ms)
         text.append(" ")
-        text.append(duration.rjust(_DURATION_WIDTH), style=colour if bar.status == RUNNING else "cyan")
+        text.append(
+            duration.rjust(_DURATION_WIDTH), style=colour if bar.status == RUNNING else "cyan"
+        )
         return text
 
     def _bar(self, bar: Bar, width: int, colour: str) -> Text:
