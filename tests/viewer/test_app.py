@@ -390,11 +390,11 @@ async def test_follow_opens_runs_whose_first_child_arrives_after_the_jump(
         assert ["new", "new.chain", "new.chain.llm", "old"] == names(app)
         feed(_event("run.end", "new.chain.llm", second=4))
         assert "✓ new.chain.llm  chain  42 ms" in labels(app)[2]
-        # The cursor stayed on the followed trace throughout.
-        assert "new" == app.query_one(RunTree).cursor_node.data  # type: ignore[union-attr]
+        # The cursor is on what still runs deepest down: new.chain once its llm call ended.
+        assert "new.chain" == app.query_one(RunTree).cursor_node.data  # type: ignore[union-attr]
 
         # What you fold stays folded: a later child does not open it again.
-        await pilot.press("h")
+        await pilot.press("k", "h")
         assert ["new", "old"] == names(app)
         feed(_event("run.start", "new.other", "new", second=5))
         assert ["new", "old"] == names(app)
@@ -446,7 +446,7 @@ async def test_a_trace_that_starts_to_match_later_appears_under_the_search(
         assert ["No trace matches the filter (escape clears it)."] == labels(app)
         # Only r.c changes here (its parent r is not touched), and r must now match.
         feed(_event("run.end", "r.c", outputs="a NEEDLE in the output", second=3))
-        assert ["r"] == names(app)
+        assert ["r", "r.c"] == names(app)  # and the match is opened, as a search's are
 
 
 async def test_hidden_older_traces_are_counted_once_however_often_they_change(
@@ -500,7 +500,7 @@ async def test_expanding_a_node_reads_runs_under_the_store_lock(
     files.start(gen, root, trace=root, run_type="llm")
     for seq in range(3):
         files.chunk(gen, seq, "tok", trace=root)
-    app = make_app()
+    app = make_app(follow=False)  # following would open the trace itself
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(pilot)
         decode = app.store._decode

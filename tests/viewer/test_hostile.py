@@ -64,7 +64,7 @@ async def test_app_shows_hostile_strings_literally_and_escaped(
     """The rendered screen (tree, detail, status) has no raw escapes and literal markup."""
     write_hostile(files)
     app = make_app()
-    async with app.run_test(size=(200, 60)) as pilot:
+    async with app.run_test(size=(200, 80)) as pilot:  # the waterfall's pane takes rows too
         await wait_for(pilot, lambda: app.loaded)
         await pilot.press("enter")
         await pilot.pause(0.2)

@@ -155,7 +155,8 @@ def _print_tree(directory: Path) -> int:
     return 0
 
 
-def _run_app(directory: Path, *, poll: bool, follow: bool = False) -> int:
+def _run_app(directory: Path, *, poll: bool, follow: bool | None = None) -> int:
+    # follow=None: the app follows when the newest trace is still running once loaded.
     from .app import TraceViewer
 
     TraceViewer(directory, poll=poll, follow=follow).run()

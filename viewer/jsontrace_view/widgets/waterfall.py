@@ -159,11 +159,12 @@ class Waterfall(ScrollView, can_focus=True):
         self.left_out = left_out
         self.now = now
         self._span = span_of(bars, now)
+        # Text, never a str: Textual reads a str title as markup, and names come from files.
         if bars:
             total = format_duration((self._span[1] - self._span[0]) * 1000) if self._span else "?"
-            self.border_title = f"waterfall · {printable(bars[0].name)} · {total}"
+            self.border_title = Text(f"waterfall · {printable(bars[0].name)} · {total}")
         else:
-            self.border_title = "waterfall"
+            self.border_title = Text("waterfall")
         self.virtual_size = Size(0, len(bars) + 1 + bool(left_out))
         self.select(selected)
         self.refresh()
