@@ -1,4 +1,9 @@
-"""The ``jsontrace`` command: ``jsontrace doctor DIR`` checks a trace directory."""
+"""The ``jsontrace`` command.
+
+``jsontrace doctor DIR`` checks a trace directory; ``jsontrace export DIR --otlp TARGET``
+sends its traces to OpenTelemetry (``jsontrace.export``), and ``jsontrace export DIR
+--trace ID`` prints one trace's lines.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +30,21 @@ def main(argv: list[str] | None = None) -> int:
     doctor.add_argument(
         "directory", type=Path, nargs="?", default=Path("logs"), help="default: ./logs"
     )
+    export = commands.add_parser(
+        "export",
+        help="send traces to OpenTelemetry (OTLP/JSON file or OTLP/HTTP), or print one trace",
+        description="Export a trace directory as OpenTelemetry spans (docs/otlp.md). Exit status: "
+        "0 done, 1 the receiver refused or could not be reached (or --trace found nothing), "
+        "2 bad arguments.",
+    )
+    from .export._command import add_arguments
+
+    add_arguments(export)
     args = parser.parse_args(argv)
+    if args.command == "export":
+        from .export._command import run
+
+        return run(args)
 
     from .doctor import check
 

@@ -956,6 +956,46 @@ class RunStore:
             seq_gaps=self.seq_gaps(),
         )
 
+    def discard(self, roots: Iterable[RunRecord]) -> int:
+        """Forget whole trees (each root and everything below it); returns the runs dropped.
+
+        For readers that stream a directory through the store and are done with
+        finished traces (``jsontrace export``): memory then holds the traces still
+        in progress, not every trace read. Events read later for a forgotten run
+        file it anew, as if it had never been seen. Counters are left as they are.
+        The forgotten runs are cut from one another (no parent, no children), so
+        they are freed as soon as the caller lets go of them, without waiting for
+        the cyclic garbage collector.
+        """
+        gone: set[RunRecord] = set()
+        for root in roots:
+            if root in gone:
+                continue
+            if root.parent is not None:  # not a root after all: cut it from its parent
+                root.parent.children = [c for c in root.parent.children if c is not root]
+                root.parent = None
+            stack = [root]
+            while stack:
+                run = stack.pop()
+                gone.add(run)
+                stack.extend(run.children)
+        if not gone:
+            return 0
+        for run in gone:
+            if self.runs.get(run.run_id) is run:
+                del self.runs[run.run_id]
+            if self.roots.get(run.run_id) is run:
+                del self.roots[run.run_id]
+            key = orjson.dumps(run.run_id)[1:] + b","  # as _decode_now indexes it
+            if self._by_raw_id.get(key) is run:
+                del self._by_raw_id[key]
+            run.parent = None
+            run.children = []
+        self._dirty -= gone
+        self._new_roots = [run for run in self._new_roots if run not in gone]
+        self._unsettled = [run for run in self._unsettled if run not in gone]
+        return len(gone)
+
 
 def root_order(run: RunRecord) -> tuple[str, str]:
     """Sort key of a root: its start time (else its id: UUIDv7 ids sort by time)."""

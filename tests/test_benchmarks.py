@@ -73,3 +73,16 @@ def test_wrappers_quick_prints_both_sdks_against_the_bare_sdk(tmp_path: Path) ->
         "own work per chunk",
     ):
         assert row in out, out
+
+
+def test_export_quick_prints_each_target_and_the_ratio_to_the_sdk() -> None:
+    """export.py --quick exports to a file, to a fake endpoint, and with the OTel SDK's exporter."""
+    out = _run("export.py", "--quick")
+    for row in (
+        "jsontrace -> OTLP/JSON file",
+        "jsontrace -> OTLP/HTTP protobuf, gzip",
+        "OTel SDK OTLPSpanExporter, gzip",
+        "jsontrace/SDK (HTTP):",
+    ):
+        assert row in out, out
+    assert "| 300 |" in out  # every run of the 3,000-event directory, in each row

@@ -99,6 +99,16 @@ def test_grep_prints_a_whole_trace_without_file_names(workdir: Path, store: RunS
     assert {root.trace_id} == {event["trace_id"] for event in events}
 
 
+def test_jsontrace_export_prints_the_same_lines_in_time_order(workdir: Path, store: RunStore) -> None:
+    """jsontrace export --trace prints the grep recipe's lines, ordered by time stamp."""
+    root = max(store.traces(), key=lambda r: sum(1 for _ in r.walk()))
+    grepped = run(recipe("a whole trace"), workdir, trace_id=root.trace_id).splitlines()
+    exported = run(recipe("merged in time order"), workdir, trace_id=root.trace_id).splitlines()
+    assert sorted(grepped) == sorted(exported)
+    stamps = [orjson.loads(line)["ts"] for line in exported]
+    assert sorted(stamps) == stamps
+
+
 def test_jq_lists_every_failed_run_with_its_name(workdir: Path, store: RunStore) -> None:
     """The failed-runs recipe joins starts and ends: one object per failed run, with name and message."""
     needs("jq")

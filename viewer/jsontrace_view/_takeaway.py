@@ -22,6 +22,7 @@ from jsontrace.store import RunRecord
 
 __all__ = [
     "MAX_CLIPBOARD_BYTES",
+    "Files",
     "TARGETS",
     "Target",
     "default_path",
@@ -46,23 +47,34 @@ def value_text(value: Any) -> str:
         return repr(value)
 
 
-def trace_lines(root: RunRecord, reader: DirectoryReader | None) -> bytes:
-    """The JSON lines of every event of *root*'s trace, as the files hold them where they still can.
+@dataclass(frozen=True)
+class Files:
+    """Where the viewer reads from: the directory, and its reader (for a run's own lines)."""
 
-    A thin seam: ``jsontrace export DIR --trace ID`` (``jsontrace.export.write_trace``)
-    is the command line's way and takes over here once it is available.
+    directory: Path
+    reader: DirectoryReader | None = None
+
+
+def trace_lines(files: Files, trace_id: str) -> bytes:
+    """Every line of one trace as the files hold it, the processes' files merged by time.
+
+    The same lines as ``jsontrace export DIR --trace ID`` prints (its
+    :func:`jsontrace.export.write_trace`).
     """
+    from jsontrace.export import write_trace  # only when a trace is taken away
+
     out = io.BytesIO()
-    for run in root.walk():
-        events, _exact = run.events(reader)
-        for event in events:
-            out.write(orjson.dumps(event) + b"\n")
+    write_trace(files.directory, trace_id, out)
     return out.getvalue()
 
 
-def _run_lines(run: RunRecord, reader: DirectoryReader | None) -> bytes:
-    events, _exact = run.events(reader)
+def _run_lines(run: RunRecord, files: Files) -> bytes:
+    events, _exact = run.events(files.reader)
     return b"".join(orjson.dumps(event) + b"\n" for event in events)
+
+
+def _trace_id(run: RunRecord) -> str:
+    return run.trace_id or run.root.run_id
 
 
 @dataclass(frozen=True)
@@ -71,20 +83,20 @@ class Target:
 
     key: str  # the key that picks it in the take-away menu
     label: str
-    text: Callable[[RunRecord, DirectoryReader | None], str]
+    text: Callable[[RunRecord, Files], str]
     #: Whether this run has it (a run without an error has no error to copy).
     present: Callable[[RunRecord], bool] = lambda run: True
     suffix: str = ".txt"  # for a file or the editor: how its name ends
 
 
-def _outputs(run: RunRecord, reader: DirectoryReader | None) -> str:
+def _outputs(run: RunRecord, files: Files) -> str:
     if run.end is not None:
         return value_text(run.outputs)
     _joined, value = run.streamed()
     return value_text(value)
 
 
-def _error(run: RunRecord, reader: DirectoryReader | None) -> str:
+def _error(run: RunRecord, files: Files) -> str:
     return "\n".join(t for t in (run.error_summary, run.traceback) if t)
 
 
@@ -96,17 +108,17 @@ TARGETS: Final = (
         "m", "metadata", lambda run, _: value_text(run.metadata), lambda run: bool(run.metadata)
     ),
     Target("r", "run id", lambda run, _: run.run_id),
-    Target("t", "trace id", lambda run, _: run.trace_id or run.root.run_id),
+    Target("t", "trace id", lambda run, _: _trace_id(run)),
     Target(
         "l",
         "this run's events as JSON lines",
-        lambda run, reader: _run_lines(run, reader).decode("utf-8", "replace"),
+        lambda run, files: _run_lines(run, files).decode("utf-8", "replace"),
         suffix=".jsonl",
     ),
     Target(
         "j",
         "the whole trace as JSON lines",
-        lambda run, reader: trace_lines(run.root, reader).decode("utf-8", "replace"),
+        lambda run, files: trace_lines(files, _trace_id(run)).decode("utf-8", "replace"),
         suffix=".jsonl",
     ),
 )
@@ -114,7 +126,7 @@ TARGETS: Final = (
 
 def default_path(run: RunRecord, target: Target, directory: Path | None = None) -> Path:
     """Where a take-away is saved unless the user says otherwise: the current directory."""
-    ident = (run.trace_id or run.root.run_id) if target.key == "j" else run.run_id
+    ident = _trace_id(run) if target.key == "j" else run.run_id
     kind = "trace" if target.key == "j" else target.label.split()[0]
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in ident)[:40]
     return (directory or Path.cwd()) / f"{kind}-{safe}{target.suffix}"

@@ -817,7 +817,7 @@ class TraceViewer(App[None]):
             run = self._selected_run()
             if run is None:
                 return
-            text = choice.target.text(run, self.reader)
+            text = choice.target.text(run, _takeaway.Files(self.directory, self.reader))
             default = _takeaway.default_path(run, choice.target)
         what = f"{choice.target.label} of {run.name}"
         if choice.action == "copy":
