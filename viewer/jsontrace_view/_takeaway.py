@@ -22,8 +22,8 @@ from jsontrace.store import RunRecord
 
 __all__ = [
     "MAX_CLIPBOARD_BYTES",
-    "Files",
     "TARGETS",
+    "Files",
     "Target",
     "default_path",
     "open_command",
