@@ -99,7 +99,9 @@ def test_grep_prints_a_whole_trace_without_file_names(workdir: Path, store: RunS
     assert {root.trace_id} == {event["trace_id"] for event in events}
 
 
-def test_jsontrace_export_prints_the_same_lines_in_time_order(workdir: Path, store: RunStore) -> None:
+def test_jsontrace_export_prints_the_same_lines_in_time_order(
+    workdir: Path, store: RunStore
+) -> None:
     """jsontrace export --trace prints the grep recipe's lines, ordered by time stamp."""
     root = max(store.traces(), key=lambda r: sum(1 for _ in r.walk()))
     grepped = run(recipe("a whole trace"), workdir, trace_id=root.trace_id).splitlines()

@@ -96,7 +96,7 @@ def screen_lines(app: App[Any]) -> list[str]:
 async def test_rows_draw_bars_at_their_place_on_the_axis() -> None:
     """At 40 columns: names, bars over 19 cells for the 10 s span (eighths at the ends), durations.
 
-    b starts at 5 s: half of cell 9 is covered from its right (a reversed ▌).
+    b starts at 5 s: half of cell 9 is covered from its right (▐); c's 60 % of cell 11 too.
     """
     store = trace_store()
     root = store.get("root")
@@ -110,8 +110,8 @@ async def test_rows_draw_bars_at_their_place_on_the_axis() -> None:
         "           0           10.00 s",
         "✓ root     ███████████████████   10.00 s",
         "  ✓ a      ███████▋               4.00 s",
-        "  ✓ b               ▌█████████    5.00 s",
-        "    ● c               ▍███████    4.00 s",
+        "  ✓ b               ▐█████████    5.00 s",
+        "    ● c               ▐███████    4.00 s",
     ] == [line.rstrip() for line in lines[:5]]
 
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
@@ -106,18 +105,19 @@ def bar_cells(start: float, end: float, origin: float, span: float, width: int) 
     return cells
 
 
-def _block(cover: float, at_start: bool) -> tuple[str, bool]:
-    """The character for a cell this much covered; True when it must be drawn in reverse.
+def _block(cover: float, at_start: bool) -> str:
+    """The character for a cell this much covered.
 
-    The blocks fill from the left, which is right for a bar's end; a bar's
-    first cell is covered from the right, drawn as the uncovered part reversed.
+    The eighth blocks fill from the left, which is right for a bar's end; a
+    bar's first cell is covered from the right, where only a half (▐) and an
+    eighth (▕) block exist.
     """
     eighths = round(cover * 8)
-    if eighths >= 8:
-        return "█", False
-    if at_start and eighths:
-        return _EIGHTHS[8 - eighths], True
-    return _EIGHTHS[max(eighths, 1 if cover > 0 else 0)], False
+    if eighths >= 8 or (at_start and eighths >= 6):
+        return "█"
+    if at_start:
+        return "▐" if eighths >= 2 else "▕"
+    return _EIGHTHS[max(eighths, 1 if cover > 0 else 0)]
 
 
 class Waterfall(ScrollView, can_focus=True):
@@ -200,7 +200,7 @@ class Waterfall(ScrollView, can_focus=True):
     # -- drawing ------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width  # without the scrollbar
         base = self.rich_style
         if y == 0:
             text = self._axis(width)
@@ -277,21 +277,19 @@ class Waterfall(ScrollView, can_focus=True):
         )
         scale = (last - origin) / width if width else 0.0
         first = next((i for i, cover in enumerate(cells) if cover > 0), None)
-        for i, (char, reverse) in enumerate(self._blocks(cells, first)):
+        for i, char in enumerate(self._blocks(cells, first)):
             if char == " ":
                 text.append(" ")
                 continue
             waiting = streaming is not None and origin + (i + 0.5) * scale < streaming
-            style = Style.parse(f"{colour} dim" if waiting else colour)
-            if reverse:
-                style += Style(reverse=True)
-            text.append(char, style)
+            text.append(char, f"{colour} dim" if waiting else colour)
         return text
 
     @staticmethod
-    def _blocks(cells: list[float], first: int | None) -> Iterator[tuple[str, bool]]:
+    def _blocks(cells: list[float], first: int | None) -> Iterator[str]:
         for i, cover in enumerate(cells):
             if cover <= 0:
-                yield " ", False
+                yield " "
             else:
+                # A bar's first cell is covered from its right, unless the bar ends in it too.
                 yield _block(cover, at_start=i == first and i + 1 < len(cells) and cells[i + 1] > 0)
