@@ -31,18 +31,25 @@ if TYPE_CHECKING:
     from ._errors import JsonTraceWarning
     from ._manual import trace
     from ._run import Run
+    from ._run_tree import RunTree, get_current_run_tree, set_run_metadata
+    from ._tracing_context import get_tracing_context, tracing_context
 
 __all__ = [
     "ContextThreadPoolExecutor",
     "JsonTraceWarning",
     "Run",
+    "RunTree",
     "__version__",
     "configure",
     "copy_context",
     "get_current_run",
+    "get_current_run_tree",
+    "get_tracing_context",
     "reset_defaults",
+    "set_run_metadata",
     "trace",
     "traceable",
+    "tracing_context",
 ]
 
 # Where each public name lives. They are imported on first use (PEP 562), as
@@ -53,12 +60,17 @@ _HOMES = {
     "ContextThreadPoolExecutor": "._context",
     "JsonTraceWarning": "._errors",
     "Run": "._run",
+    "RunTree": "._run_tree",
     "configure": "._config",
     "copy_context": "._context",
     "get_current_run": "._context",
+    "get_current_run_tree": "._run_tree",
+    "get_tracing_context": "._tracing_context",
     "reset_defaults": "._config",
+    "set_run_metadata": "._run_tree",
     "trace": "._manual",
     "traceable": "._decorator",
+    "tracing_context": "._tracing_context",
 }
 
 

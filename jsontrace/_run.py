@@ -11,13 +11,16 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from time import perf_counter_ns, time_ns
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import format as fmt
 from ._errors import report_once, safe_repr
 from ._host import HOST
 from ._ids import uuid7
 from ._pipeline import emit_chunk, emit_end, emit_start
+
+if TYPE_CHECKING:
+    from ._context import Parent
 
 __all__ = ["Hooks", "Run"]
 
@@ -61,6 +64,9 @@ class Hooks:
 
 _NO_HOOKS = Hooks()
 
+#: Called once a run's end is written, with the run and its end event (``on_end``).
+EndHook = Callable[["Run", dict[str, Any]], None]
+
 
 class Run:
     """One traced call: a function, a generator's whole stream, or a ``trace()`` block.
@@ -76,10 +82,13 @@ class Run:
         "_first_chunk_ns",
         "_hooks",
         "_meta_changed",
+        "_on_end",
         "_outputs",
         "_owner_pid",
+        "_parent",
         "_perf_start",
         "_seq",
+        "_start_ns",
         "_usage",
         "_warnings",
         "is_generator",
@@ -109,13 +118,19 @@ class Run:
         inputs: Any = None,
         tags: Iterable[str] = (),
         metadata: Mapping[str, Any] | None = None,
-        parent: Run | None,
+        parent: Parent | None,
         hooks: Hooks = _NO_HOOKS,
         is_generator: bool = False,
         warnings: list[str] | None = None,
+        run_id: str | None = None,
+        on_end: EndHook | None = None,
     ) -> None:
-        """Start a run under *parent* (None: a new trace) now, and write its ``run.start`` event."""
-        self.run_id = uuid7()
+        """Start a run under *parent* (None: a new trace) now, and write its ``run.start`` event.
+
+        *parent* is a :class:`Run` or a run in another process (continued from
+        headers); *run_id* a canonical UUID chosen by the caller (default: a new UUIDv7).
+        """
+        self.run_id = run_id or uuid7()
         self.trace_id = parent.trace_id if parent is not None else self.run_id
         self.parent_run_id = parent.run_id if parent is not None else None
         self.name = name
@@ -133,6 +148,10 @@ class Run:
         self._ended = False
         self._meta_changed = False
         self._warnings = warnings
+        # Kept for to_headers(): the dotted order names every ancestor with its start time.
+        self._parent = parent
+        self._on_end = on_end
+        self._start_ns = ts = time_ns()
         self._usage: Any = None
         self._perf_start = perf_counter_ns()
         # The keys are format.py's names written out: a dict display of literal keys
@@ -144,7 +163,7 @@ class Run:
                 "run_id": self.run_id,
                 "trace_id": self.trace_id,
                 "v": 1,
-                "ts": time_ns(),
+                "ts": ts,
                 "parent_run_id": self.parent_run_id,
                 "name": name,
                 "run_type": run_type,
@@ -176,6 +195,17 @@ class Run:
         for tag in tags:
             self.tags.extend([tag] if isinstance(tag, str) else tag)
         self._meta_changed = True
+
+    def to_headers(self) -> dict[str, str]:
+        """HTTP headers that continue this run's trace in another process or service.
+
+        ``langsmith-trace`` and ``baggage`` as LangSmith writes them, and W3C
+        ``traceparent``; the other side passes them as ``parent`` (see
+        ``docs/format.md``, "Traces that cross processes").
+        """
+        from ._headers import to_headers
+
+        return to_headers(self)
 
     def set_outputs(self, outputs: Any) -> None:
         """Record *outputs* as the run's outputs, instead of the return value or chunks."""
@@ -230,7 +260,12 @@ class Run:
         )
 
     def end(self, outputs: Any = None) -> None:
-        """End the run ``ok`` with *outputs* (for generators: the recorded chunks, reduced)."""
+        """End the run ``ok`` with *outputs*.
+
+        For generators the outputs are the recorded chunks, reduced; *outputs*
+        is then the generator's return value, appended to the chunks when not
+        None, as LangSmith records it.
+        """
         self._end(fmt.OK, outputs, None)
 
     def fail(self, exc: BaseException) -> None:
@@ -253,6 +288,12 @@ class Run:
             report_once("end", f"could not build the end of run {self.name!r}: {safe_repr(err)}")
             event = self._end_event(status, None, None, minimal=True)
         emit_end(event)
+        if self._on_end is not None:
+            # The hook contains the user's callback itself; this is belt and braces.
+            try:
+                self._on_end(self, event)
+            except Exception as err:
+                report_once("on_end", f"on_end of {self.name!r} failed: {safe_repr(err)}")
 
     def _end_event(
         self, status: str, outputs: Any, exc: BaseException | None, minimal: bool = False
@@ -263,7 +304,7 @@ class Run:
         elif self._outputs is not _UNSET:
             recorded = self._outputs
         elif self.is_generator:
-            recorded = self._reduce()
+            recorded = self._reduce(outputs)
         else:
             recorded = outputs
         if self._extra_outputs and not minimal:
@@ -316,12 +357,15 @@ class Run:
             event[fmt.TRACE_WARNINGS] = self._warnings
         return event
 
-    def _reduce(self) -> Any:
+    def _reduce(self, returned: Any) -> Any:
+        # LangSmith appends a generator's return value (when not None) to its outputs,
+        # and reduce_fn sees it too.
+        values = self._chunks if returned is None else [*self._chunks, returned]
         reduce_fn = self._hooks.reduce_fn
         if reduce_fn is None:
-            return self._chunks
-        # If reduce_fn fails, the chunks themselves are still a faithful record.
-        return self._call_hook("reduce_fn", reduce_fn, self._chunks, fallback=self._chunks)
+            return values
+        # If reduce_fn fails, the values themselves are still a faithful record.
+        return self._call_hook("reduce_fn", reduce_fn, values, fallback=values)
 
     def _call_hook(
         self, label: str, hook: Callable[[Any], Any], value: Any, fallback: Any = None

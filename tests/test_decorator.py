@@ -167,6 +167,39 @@ def test_generator_forwards_send_throw_and_return_value() -> None:
     assert run.chunks == [0, 1, 2, "caught"]
 
 
+def test_generator_return_value_is_recorded_after_the_chunks_as_langsmith_does() -> None:
+    """A generator's return value (when not None) is appended to its recorded outputs.
+
+    LangSmith: ``python/tests/unit_tests/test_run_helpers.py::test_traceable_iterator``
+    (``expected.append(return_val)``, then ``outputs["output"] == expected``) and
+    ``run_helpers.generator_wrapper`` (``results.append(function_return)``, then
+    ``reduce_fn(results)``). The chunks stay the yielded values only.
+    """
+
+    @traceable
+    def g() -> Iterator[int]:
+        yield 1
+        return "done"  # type: ignore[misc]
+
+    @traceable(reduce_fn=repr)
+    def joined() -> Iterator[str]:
+        yield "a"
+        return "done"  # type: ignore[misc]
+
+    @traceable
+    def returns_none() -> Iterator[int]:
+        yield 1
+
+    with capture_traces() as traces:
+        assert [1] == list(g())
+        assert ["a"] == list(joined())
+        assert [1] == list(returns_none())
+    run = traces.run("g")
+    assert ([1, "done"], [1], 1) == (run.outputs, run.chunks, run.end["chunk_count"])
+    assert "['a', 'done']" == traces.run("joined").outputs
+    assert [1] == traces.run("returns_none").outputs
+
+
 async def test_async_generator_forwards_asend_athrow_aclose() -> None:
     """asend values arrive, athrow is forwarded, aclose ends the run as cancelled."""
     received: list[Any] = []
@@ -713,7 +746,9 @@ def test_langsmith_extra_sets_metadata_and_is_not_passed_on() -> None:
         )
         assert list(g(2, langsmith_extra={"metadata": {"k": "v"}})) == [2]
     first = traces.run("custom")
-    assert first.start["tags"] == ["base", "extra"]
+    assert ["extra", "base"] == first.start[
+        "tags"
+    ]  # LangSmith's order: the call's, then the decorator's
     assert first.start["metadata"] == {"user": "u"}
     assert traces.run("g").start["metadata"] == {"k": "v"}
 

@@ -14,18 +14,39 @@ def test_exported_names() -> None:
         "ContextThreadPoolExecutor",
         "JsonTraceWarning",
         "Run",
+        "RunTree",
         "__version__",
         "configure",
         "copy_context",
         "get_current_run",
+        "get_current_run_tree",
+        "get_tracing_context",
         "reset_defaults",
+        "set_run_metadata",
         "trace",
         "traceable",
+        "tracing_context",
     ]
     assert expected == jsontrace.__all__
     assert expected == sorted(expected)
+    assert sorted(set(expected) - {"__version__"}) == sorted(jsontrace._HOMES)
     for name in expected:
         assert hasattr(jsontrace, name)
+
+
+def test_langsmith_module_paths_hold_the_same_objects() -> None:
+    """``jsontrace.run_helpers`` and ``jsontrace.middleware`` (LangSmith's module paths) re-export, never redefine.
+
+    LangSmith's documentation imports ``from langsmith.run_helpers import
+    get_current_run_tree, traceable`` and ``from langsmith.middleware import
+    TracingMiddleware``: changing ``langsmith`` to ``jsontrace`` must work.
+    """
+    import jsontrace.middleware
+    import jsontrace.run_helpers
+
+    for name in jsontrace.run_helpers.__all__:
+        assert getattr(jsontrace, name) is getattr(jsontrace.run_helpers, name)
+    assert ["TracingMiddleware", "WSGITracingMiddleware"] == jsontrace.middleware.__all__
 
 
 def test_import_does_not_load_viewer_dependencies_or_structlog() -> None:
