@@ -398,6 +398,7 @@ class TraceViewer(App[None]):
         if node is not None:
             self._match_at = self._match_index(first[0].run_id)
             self._select(node)
+            self._tree.select_in_context(node)
 
     def flush(self) -> None:
         """Apply what changed since the last tick: new traces, new labels, the detail pane."""
@@ -738,7 +739,7 @@ class TraceViewer(App[None]):
             else ""
         )
         if node is not None:
-            self._tree.select(node)
+            self._tree.select_in_context(node)
         self._update_status()
 
     def action_sort(self) -> None:

@@ -341,6 +341,20 @@ class RunTree(Tree[str]):
         if self._tree_lines:
             self.move_cursor(node)
 
+    def select_in_context(self, node: RunNode | None) -> None:
+        """Put the cursor on *node* and scroll so that its trace's first line shows too, if it can."""
+        self.select(node)
+        if node is None or not self._tree_lines:
+            return
+        top = node
+        while top.parent is not None and top.parent is not self.root:
+            top = top.parent
+        height = self.scrollable_content_region.height
+        if 0 <= node.line - top.line < height - 1:
+            self.scroll_to(y=top.line, animate=False, immediate=True)
+        else:
+            self.scroll_to(y=max(0, node.line - height // 2), animate=False, immediate=True)
+
     def reveal(self, run: RunRecord) -> RunNode | None:
         """The node of *run*, its ancestors expanded (and populated) so it is on a line; None if its trace is not shown."""
         path = []
