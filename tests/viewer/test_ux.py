@@ -601,3 +601,22 @@ async def test_question_mark_opens_help_with_the_search_language(
         assert isinstance(app.screen, HelpScreen)
         text = app.export_screenshot().replace("&#160;", " ")
         assert "status:error" in text and "latency&gt;2s" in text and "age&lt;1h" in text
+
+
+@pytest.mark.usefixtures("no_rescan")
+async def test_the_waterfall_redraws_when_a_run_of_its_trace_ends(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """A bar drawn as running is drawn as finished once its end arrives, also when the cursor is elsewhere in the trace."""
+    files.start("agent")
+    files.start("agent.llm", "agent", run_type="llm")
+    app = make_app(follow=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        waterfall = app.query_one(Waterfall)
+        assert ["running", "running"] == [bar.status for bar in waterfall.bars]
+
+        files.end("agent.llm", trace="agent")
+        await wait_for(pilot, lambda: ["running", "ok"] == [bar.status for bar in waterfall.bars])
+        files.end("agent")
+        await wait_for(pilot, lambda: ["ok", "ok"] == [bar.status for bar in waterfall.bars])

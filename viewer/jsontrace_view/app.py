@@ -53,6 +53,11 @@ MIN_READ_INTERVAL_S = 0.02
 SETTLE_RUNS = 200
 #: The orders of the trace list that ``s`` cycles through.
 SORTS = ("time", "duration", "errors")
+#: Keys that move the cursor: pressed while following, they pause it (so do clicks and the wheel).
+MOVES = frozenset(
+    {"up", "down", "left", "right", "j", "k", "h", "l", "pageup", "pagedown", "home", "end",
+     "enter", "space", "n", "N"}
+)  # fmt: skip
 #: Traces whose matches are opened in the tree when a search is applied (n/N open the rest).
 REVEAL_TRACES = 20
 
@@ -141,8 +146,6 @@ class TraceViewer(App[None]):
         self._selected: str | None = None
         self._last_flush = 0.0
         self._followed: str | None = None  # the trace follow mode last opened
-        # Runs the app (not the user) put the cursor on, whose NodeHighlighted is still to come.
-        self._auto_selected: set[str] = set()
         self._match_at = -1  # the match n/N went to last
         self._flush_pending = False
         self._waterfall_root: str | None = None
@@ -460,7 +463,7 @@ class TraceViewer(App[None]):
                 dirty.add(selected)
         if selected is not None and selected in dirty:
             self._show_detail(selected)
-        elif waterfall_changed:
+        if waterfall_changed:  # a run of the drawn trace changed: its bars too
             self._update_waterfall(selected, force=True)
         self._update_status()
 
@@ -559,29 +562,24 @@ class TraceViewer(App[None]):
     # -- selection and follow ------------------------------------------------------
 
     def _select(self, node: Any) -> None:
-        """Put the cursor on *node* for the app (not a move of the user's: follow goes on)."""
-        if node is None:
-            return
-        if node is not self._tree.cursor_node:
-            self._auto_selected.add(node.data)
-        self._tree.select(node)
+        """Put the cursor on *node* (the app's move, not the user's: follow goes on)."""
+        if node is not None:
+            self._tree.select(node)
 
     @on(Tree.NodeHighlighted, "#tree")
     def _highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
         run_id = event.node.data or None
-        auto = run_id in self._auto_selected
-        if auto:
-            self._auto_selected.discard(run_id or "")
-        else:
-            self._auto_selected.clear()
         if run_id == self._selected:
             return
         self._selected = run_id
-        if not auto and self.follow and not self.follow_paused:
-            self.follow_paused = True  # you moved: stay where you are until f
+        self._show_detail(self.store.get(run_id) if run_id else None)
+
+    def _moved_by_user(self) -> None:
+        """You moved (a key, a click, the wheel): following stays where you are until f."""
+        if self.follow and not self.follow_paused:
+            self.follow_paused = True
             self.paused_new = 0
             self._update_status()
-        self._show_detail(self.store.get(run_id) if run_id else None)
 
     def _newest_shown(self) -> RunRecord | None:
         return max(self._shown_roots(), key=root_order, default=None)
@@ -635,14 +633,17 @@ class TraceViewer(App[None]):
         # widget: keys typed in the same burst (a paste, a fast typist) are already
         # queued behind it and must reach the search box, not the tree ("/e" is a search
         # for "e", never errors-only).
-        if (
-            isinstance(event, events.Key)
-            and event.key == "slash"
-            and len(self.screen_stack) == 1
-            and not isinstance(self.focused, Input)
+        on_main = len(self.screen_stack) == 1 and not isinstance(self.focused, Input)
+        if isinstance(event, events.Key) and on_main:
+            if event.key == "slash":
+                self.action_search()
+                return
+            if event.key in MOVES:
+                self._moved_by_user()
+        elif on_main and isinstance(
+            event, (events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
         ):
-            self.action_search()
-            return
+            self._moved_by_user()
         await super().on_event(event)
 
     def action_follow(self) -> None:
