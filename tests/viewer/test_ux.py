@@ -620,3 +620,23 @@ async def test_the_waterfall_redraws_when_a_run_of_its_trace_ends(
         await wait_for(pilot, lambda: ["running", "ok"] == [bar.status for bar in waterfall.bars])
         files.end("agent")
         await wait_for(pilot, lambda: ["ok", "ok"] == [bar.status for bar in waterfall.bars])
+
+
+@pytest.mark.usefixtures("no_rescan")
+async def test_following_goes_on_from_trace_to_trace_and_folds_the_last_one(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """A new running trace takes the cursor to its streaming call; the one followed before folds; nothing pauses."""
+    files.start("first")
+    files.start("first.llm", "first", run_type="llm")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        await wait_for(pilot, lambda: "first.llm" == cursor(app))
+        for name in ("second", "third"):
+            files.start(name)
+            files.start(f"{name}.llm", name, run_type="llm")
+            await wait_for(pilot, lambda n=name: f"{n}.llm" == cursor(app))  # type: ignore[misc]
+        await pilot.pause(0.3)
+        assert "following" in app._status.plain and "paused" not in app._status.plain
+        assert ["third", "third.llm", "second", "first"] == names(app)
