@@ -88,6 +88,14 @@ class WaterfallApp(App[None]):
         self.picked.append(message.run_id)
 
 
+def trace_app(selected: str) -> WaterfallApp:
+    """The pane alone, showing :func:`trace_store`'s trace at its end (10 s), *selected* highlighted."""
+    root = trace_store().get("root")
+    assert root is not None and root.started_at is not None
+    bars, _ = bars_of(root, now=root.started_at + 10)
+    return WaterfallApp(bars, root.started_at + 10, selected)
+
+
 def screen_lines(app: App[Any]) -> list[str]:
     waterfall = app.query_one(Waterfall)
     return [waterfall.render_line(y).text for y in range(waterfall.size.height)]
@@ -98,11 +106,7 @@ async def test_rows_draw_bars_at_their_place_on_the_axis() -> None:
 
     b starts at 5 s: half of cell 9 is covered from its right (▐); c's 60 % of cell 11 too.
     """
-    store = trace_store()
-    root = store.get("root")
-    assert root is not None and root.started_at is not None
-    bars, _ = bars_of(root, now=root.started_at + 10)
-    app = WaterfallApp(bars, root.started_at + 10, "b")
+    app = trace_app("b")
     async with app.run_test(size=(40, 12)) as pilot:
         await pilot.pause()
         lines = screen_lines(app)
@@ -117,11 +121,7 @@ async def test_rows_draw_bars_at_their_place_on_the_axis() -> None:
 
 async def test_up_down_and_clicks_select_runs() -> None:
     """Keys move the highlighted row and tell the app; a click picks the row under it."""
-    store = trace_store()
-    root = store.get("root")
-    assert root is not None and root.started_at is not None
-    bars, _ = bars_of(root, now=root.started_at + 10)
-    app = WaterfallApp(bars, root.started_at + 10, "root")
+    app = trace_app("root")
     async with app.run_test(size=(60, 12)) as pilot:
         app.query_one(Waterfall).focus()
         await pilot.press("down", "down", "up", "end")
