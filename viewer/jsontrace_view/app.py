@@ -542,10 +542,6 @@ class TraceViewer(App[None]):
     def _filtering(self) -> bool:
         return self.search.active
 
-    def _qualifies(self, root: RunRecord) -> bool:
-        """Whether a trace passes the current filters (called with the lock held)."""
-        return self.search.qualifies(root, self.clock())
-
     def _sort_key(self, root: RunRecord) -> tuple[Any, ...]:
         """The trace list's order (highest first): newest, slowest (match), or with errors first."""
         if self.sort == "duration":
