@@ -383,7 +383,7 @@ class TraceViewer(App[None]):
             with self.store_lock:
                 selected = self.store.get(self._selected) if self._selected else None
             self._show_detail(selected)
-        self._select(node)
+        self._tree.select(node)
         self._update_status()
 
     def _reveal_matches(self) -> None:
@@ -400,7 +400,6 @@ class TraceViewer(App[None]):
             node = self._tree.reveal(first[0]) if first else None
         if node is not None:
             self._match_at = self._match_index(first[0].run_id)
-            self._select(node)
             self._tree.select_in_context(node)
 
     def flush(self) -> None:
@@ -457,7 +456,7 @@ class TraceViewer(App[None]):
         elif inserted and self._selected is None and tree.top_node is not None:
             # The first trace in an empty view: put the cursor (and the details) on it.
             self._selected = tree.top_node.data
-            self._select(tree.top_node)
+            self._tree.select(tree.top_node)
             selected = self.store.get(self._selected) if self._selected else None
             if selected is not None:
                 dirty.add(selected)
@@ -486,20 +485,22 @@ class TraceViewer(App[None]):
 
     def _update_waterfall(self, run: RunRecord | None, *, force: bool = False) -> None:
         """Draw the selected run's trace (again, if *force*), its row highlighted."""
-        if not self._waterfall.display:
+        waterfall = self._waterfall
+        if not waterfall.display:
+            self._waterfall_root = None
+            return
+        if run is None:
+            waterfall.show([], now=self.clock(), selected=None)
             self._waterfall_root = None
             return
         with self.store_lock:
-            root = run.root if run is not None else None
-            root_id = root.run_id if root is not None else None
-            if root is None:
-                self._waterfall.show([], now=self.clock(), selected=None)
-            elif force or root_id != self._waterfall_root:
+            root = run.root
+            if force or root.run_id != self._waterfall_root:
                 bars, left_out = bars_of(root, self.clock())
-                self._waterfall.show(bars, now=self.clock(), selected=run.run_id, left_out=left_out)  # type: ignore[union-attr]
+                waterfall.show(bars, now=self.clock(), selected=run.run_id, left_out=left_out)
             else:
-                self._waterfall.select(run.run_id)  # type: ignore[union-attr]
-        self._waterfall_root = root_id
+                waterfall.select(run.run_id)
+        self._waterfall_root = root.run_id
 
     def _update_status(self) -> None:
         if self.follow:
@@ -556,11 +557,6 @@ class TraceViewer(App[None]):
         return [tree.runs[node.data] for node in tree.root.children if node.data in tree.runs]
 
     # -- selection and follow ------------------------------------------------------
-
-    def _select(self, node: Any) -> None:
-        """Put the cursor on *node* (the app's move, not the user's: follow goes on)."""
-        if node is not None:
-            self._tree.select(node)
 
     @on(Tree.NodeHighlighted, "#tree")
     def _highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
@@ -620,7 +616,7 @@ class TraceViewer(App[None]):
             if target.run_id == self._selected:
                 return
             node = self._tree.reveal(target)
-        self._select(node)
+        self._tree.select(node)
 
     # -- actions ---------------------------------------------------------------------
 
@@ -761,7 +757,7 @@ class TraceViewer(App[None]):
             run = self.store.get(message.run_id)
             node = self._tree.reveal(run) if run is not None else None
         if node is not None:
-            self._tree.select(node)  # the user's move: follow pauses
+            self._tree.select(node)  # (the key or click that did it paused following)
 
     def action_expand_all(self) -> None:
         with self.store_lock:
