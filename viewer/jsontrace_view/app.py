@@ -678,8 +678,7 @@ class TraceViewer(App[None]):
             self._update_status()
             return
         self.search_text = text
-        if not text:
-            event.input.remove_class("visible")
+        event.input.remove_class("visible")  # the status bar shows it; / edits it again
         self._tree.focus()
         self.rebuild()
 
