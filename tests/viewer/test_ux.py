@@ -117,6 +117,13 @@ async def test_a_search_counts_marks_and_opens_its_matches_and_the_cursor_is_on_
         }  # type: ignore[union-attr]
         assert {"slow.llm", "fast.llm"} == marked
 
+        box = app.query_one("#search", Input)
+        assert not box.has_class(
+            "visible"
+        )  # applied: the status bar shows it, the rows get the room
+        await pilot.press("slash")
+        assert box.has_class("visible") and "type:llm" == box.value
+
 
 async def test_n_and_shift_n_go_from_match_to_match(
     files: TraceFiles, make_app: Callable[..., TraceViewer]
