@@ -624,7 +624,8 @@ class TraceViewer(App[None]):
         # "/" is acted on as the app receives it, before it is passed to the focused
         # widget: keys typed in the same burst (a paste, a fast typist) are already
         # queued behind it and must reach the search box, not the tree ("/e" is a search
-        # for "e", never errors-only).
+        # for "e", never errors-only). Here too a move of the user's (a key, a click, the
+        # wheel) pauses following, which the app's own cursor moves must not.
         on_main = len(self.screen_stack) == 1 and not isinstance(self.focused, Input)
         if isinstance(event, events.Key) and on_main:
             if event.key == "slash":
