@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from ._forklock import LOCK as _LOCK
 from ._version import __version__
 
 # Not `from typing import TYPE_CHECKING`: typing alone is most of the cost of a bare
@@ -74,11 +75,22 @@ _HOMES = {
 }
 
 
+# Standard modules ours import whose own import takes logging's lock (a
+# logging.getLogger at import time). Imported before _LOCK is taken: a fork holds
+# logging's lock in logging's at-fork hook, possibly while it waits for _LOCK.
+_IMPORTED_FIRST = ("concurrent.futures",)
+
+
 def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'jsontrace' has no attribute {name!r}")
-    value = getattr(import_module(home, __name__), name)
+    for module in _IMPORTED_FIRST:
+        import_module(module)
+    # Held while the module loads, so that a fork in another thread waits for it
+    # instead of leaving the child with a module lock that is never released.
+    with _LOCK:
+        value = getattr(import_module(home, __name__), name)
     globals()[name] = value  # later lookups are plain attribute reads
     return value
 

@@ -23,6 +23,7 @@ from ._config import CONFIG
 from ._context import current_run
 from ._errors import safe_repr
 from ._generators import GeneratorFunction, adrive, drive
+from ._pipeline import prepare
 from ._spec import Spec
 from ._tracing_context import tracing_forced
 
@@ -96,6 +97,7 @@ def _decorate(fn: Any, options: dict[str, Any]) -> Any:
     if not callable(fn):
         raise TypeError(f"@traceable needs a function, got {type(fn).__name__}: {safe_repr(fn)}")
     spec = Spec(fn, **options)
+    prepare()  # the pipeline is built now, not inside the first call's clock
     if inspect.isasyncgenfunction(fn):
         return GeneratorFunction(fn, spec, adrive)
     if inspect.isgeneratorfunction(fn):

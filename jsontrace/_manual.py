@@ -89,7 +89,7 @@ class trace(AsyncWith["Run | None"]):
             self._run = Run(
                 name,
                 run_type=run_type,
-                inputs=dict(inputs or {}),
+                inputs=dict(inputs) if inputs is not None else {},  # never asks inputs for truth
                 tags=tags,
                 metadata=metadata,
                 parent=parent,

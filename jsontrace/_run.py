@@ -2,7 +2,15 @@
 
 Every method a decorator calls on a :class:`Run` is total: it contains any
 failure of user hooks (``reduce_fn``, ``process_*``) or of the pipeline, so the
-traced code never sees an exception that is not its own.
+traced code never sees an exception that is not its own. A hook that raises
+``KeyboardInterrupt`` or ``SystemExit`` (any ``BaseException`` that is not an
+``Exception``) asks to stop the program: the run records what it can and writes
+its event first, then the exception goes on. Tracing never swallows a stop.
+
+A run belongs to the process that started it. In a child forked while the run
+was going (a generator iterated on in the child), the run writes nothing: its
+chunks and its end are the parent's to write, and the child's file holds only
+the runs the child starts itself.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from time import perf_counter_ns, time_ns
 from typing import TYPE_CHECKING, Any
 
 from . import format as fmt
+from ._config import CONFIG
 from ._errors import report_once, safe_repr
 from ._host import HOST
 from ._ids import uuid7
@@ -36,6 +45,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_update_pid)
 
 _UNSET: Any = object()
+_ALL = sys.maxsize
 
 
 def _is_cancellation(exc: BaseException) -> bool:
@@ -81,6 +91,7 @@ class Run:
         "_extra_outputs",
         "_first_chunk_ns",
         "_hooks",
+        "_keep",
         "_meta_changed",
         "_on_end",
         "_outputs",
@@ -89,6 +100,7 @@ class Run:
         "_perf_start",
         "_seq",
         "_start_ns",
+        "_stop",
         "_usage",
         "_warnings",
         "is_generator",
@@ -140,6 +152,11 @@ class Run:
         self.is_generator = is_generator
         self._hooks = hooks
         self._chunks: list[Any] = []
+        # Without reduce_fn the end event writes at most max_items chunks (the renderer
+        # cuts the rest), so only those are kept: a stream of millions of chunks holds
+        # what it will write. reduce_fn needs them all, and so does an llm run, whose
+        # token usage is read from its chunks at the end (the last ones, for OpenAI).
+        self._keep = CONFIG.max_items if hooks.reduce_fn is None and run_type != "llm" else _ALL
         self._seq = 0
         self._first_chunk_ns = 0
         self._outputs: Any = _UNSET
@@ -152,8 +169,8 @@ class Run:
         self._parent = parent
         self._on_end = on_end
         self._start_ns = ts = time_ns()
+        self._stop: BaseException | None = None
         self._usage: Any = None
-        self._perf_start = perf_counter_ns()
         # The keys are format.py's names written out: a dict display of literal keys
         # is built in one step, while 13 `fmt.X` lookups cost half a microsecond.
         # tests/test_format_keys.py checks that they match format.py.
@@ -174,6 +191,9 @@ class Run:
                 "host": HOST,
             }
         )
+        # The clock starts once the start event is written: the first event of a
+        # process opens its file, and that is the tracer's time, not the run's.
+        self._perf_start = perf_counter_ns()
 
     def __repr__(self) -> str:
         return f"<Run {self.name!r} {self.run_type} run_id={self.run_id}>"
@@ -234,8 +254,8 @@ class Run:
 
     def chunk(self, value: Any) -> None:
         """Record one streamed chunk (after ``process_chunk``) as a ``run.chunk`` event."""
-        if self._ended:
-            return
+        if self._ended or self._owner_pid != _pid:
+            return  # ended, or iterated on in a forked child: not this process's run
         process = self._hooks.process_chunk
         if process is not None:
             value = self._call_hook(
@@ -246,7 +266,8 @@ class Run:
         ns = time_ns()
         if seq == 0:
             self._first_chunk_ns = perf_counter_ns()
-        self._chunks.append(value)
+        if seq < self._keep:
+            self._chunks.append(value)
         emit_chunk(  # literal keys, as in __init__
             {
                 "event": "run.chunk",
@@ -258,6 +279,11 @@ class Run:
                 "chunk": value,
             }
         )
+        if process is not None and self._stop is not None:
+            # process_chunk asked to stop: the stream ends here, recorded as ended by it.
+            stop, self._stop = self._stop, None
+            self.fail(stop)
+            raise stop
 
     def end(self, outputs: Any = None) -> None:
         """End the run ``ok`` with *outputs*.
@@ -294,6 +320,10 @@ class Run:
                 self._on_end(self, event)
             except Exception as err:
                 report_once("on_end", f"on_end of {self.name!r} failed: {safe_repr(err)}")
+        stop = self._stop
+        if stop is not None:  # a hook asked to stop: now that the end is written
+            self._stop = None
+            raise stop
 
     def _end_event(
         self, status: str, outputs: Any, exc: BaseException | None, minimal: bool = False
@@ -363,6 +393,11 @@ class Run:
         values = self._chunks if returned is None else [*self._chunks, returned]
         reduce_fn = self._hooks.reduce_fn
         if reduce_fn is None:
+            dropped = self._seq - len(self._chunks)
+            if dropped > 0:  # only max_items chunks were kept: the rest is said, as cut
+                from ._serialize import items_mark
+
+                return [*self._chunks, items_mark(dropped + (returned is not None))]
             return values
         # If reduce_fn fails, the values themselves are still a faithful record.
         return self._call_hook("reduce_fn", reduce_fn, values, fallback=values)
@@ -372,10 +407,12 @@ class Run:
     ) -> Any:
         try:
             return hook(value)
-        except Exception as exc:
+        except BaseException as exc:
             message = f"{label} of {self.name!r} raised {type(exc).__name__}: {safe_repr(exc)}"
             self.warn(message)
             report_once(f"hook:{self.name}:{label}", message)
+            if not isinstance(exc, Exception):
+                self._stop = exc  # raised once this run's event is written
             return fallback
 
     def warn(self, message: str) -> None:

@@ -83,16 +83,19 @@ class Spec:
                 return None
             parent, tags, metadata = placed
             warnings: list[str] | None = None
+            stop: BaseException | None = None
             inputs = self.bind(args, kwargs)
             if self.process_inputs is not None:
                 try:
                     inputs = self.process_inputs(inputs)
-                except Exception as exc:
+                except BaseException as exc:
                     # Record nothing rather than what process_inputs was meant to hide.
                     message = f"process_inputs of {self.name!r} raised {type(exc).__name__}: {safe_repr(exc)}"
                     report_once(f"hook:{self.name}:process_inputs", message)
                     inputs, warnings = {}, [message]
-            return Run(
+                    if not isinstance(exc, Exception):
+                        stop = exc  # KeyboardInterrupt, SystemExit: see _run
+            run = Run(
                 (call.name if call is not None else None) or self.name,
                 parent=parent,
                 run_type=self.run_type,
@@ -105,6 +108,11 @@ class Spec:
                 run_id=call.run_id if call is not None else None,
                 on_end=end_hook(call.on_end) if call is not None and call.on_end else None,
             )
+            if stop is not None:
+                # The call stops before the function runs: its run ends here, with the stop.
+                run.fail(stop)
+                raise stop
+            return run
         except Exception as exc:
             report_once(f"start:{self.name}", f"could not trace {self.name!r}: {safe_repr(exc)}")
             return None

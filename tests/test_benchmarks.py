@@ -40,9 +40,18 @@ def test_overhead_quick_prints_every_row_and_ratio() -> None:
         "tracing off, per chunk",
         "import time",
         "from X import traceable",
+        "1 MiB argument of prose",
     ):
         assert row in out, out
     assert "jsontrace/floor" in out and "jsontrace/OTel" in out
+    assert "redaction on | redaction off | on/off" in out
+
+
+def test_memory_quick_prints_each_variant_against_untraced() -> None:
+    """memory.py --quick runs the untraced, traced and reduce_fn streams and prints their peaks."""
+    out = _run("memory.py", "--quick")
+    for row in ("untraced", "traced, no reduce_fn", "traced, reduce_fn=len", "over untraced"):
+        assert row in out, out
 
 
 @pytest.mark.slow

@@ -8,19 +8,19 @@
  * * A value under a key whose last `_`/`-`/`.`-separated part (or camelCase
  *   hump) is a secret name (`api_key`, `authorization`, `token`, ...) is
  *   replaced whole, unless it is null or "". Tokenizer settings such as
- *   `eos_token` are not secrets.
+ *   `eos_token` and pagination cursors such as `next_page_token` are not
+ *   secrets.
  * * In a list of `[name, value]` pairs (headers), the value of a pair with a
- *   secret name is replaced.
+ *   secret name is replaced; the name is scanned as text, like any string.
  * * Inside any string, token shapes (`sk-...`, `Bearer ...`, `Basic ...`,
  *   GitHub, Slack, AWS and Google key shapes, plus configured patterns) are
  *   replaced, and so is the password of a URL (`scheme://user:[REDACTED]@host`).
  *
  * Python's regular expressions differ from JavaScript's in ways that matter
  * here, so the patterns spell them out: Python's `\s` (which includes
- * \x1c-\x1f and \x85 but not \ufeff), its case folding under `(?i:)` (where
- * "s" also matches "ſ" and "i" matches "İ" and "ı"), and ASCII-only case
- * folding for key names (`(?ai:)`). Every expression uses the `u` flag so that
- * lengths count code points, as Python's do.
+ * \x1c-\x1f and \x85 but not \ufeff), and ASCII-only case folding
+ * (`(?ai:)`: for key names, "bearer" and "basic"). Every expression uses the `u`
+ * flag so that lengths count code points, as Python's do.
  */
 
 export const REDACTED = "[REDACTED]";
@@ -65,9 +65,14 @@ function escapeRegExp(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/]/gu, "\\$&");
 }
 
-// Tokenizer settings, not secrets: "eos_token": "</s>" stays readable.
+// Not secrets though they end in "token": tokenizer settings ("eos_token": "</s>") and
+// pagination cursors ("next_page_token", "nextPageToken", "NextToken"), each a word of
+// its own (after "_", "-", "." or a camelCase hump, or at the start).
 const HARMLESS_KEY = new RegExp(
-  `(?:${["bos", "eos", "pad", "unk", "sep", "cls", "mask", "stop"]
+  `(?:^|[_.\\-]|(?<=[a-z0-9])(?=[A-Z]))(?:${[
+    ...["bos", "eos", "pad", "unk", "sep", "cls", "mask", "stop"],
+    ...["page", "next", "continuation", "pagination", "resumption"],
+  ]
     .map((name) => asciiInsensitive(name, false))
     .join("|")})[_\\-]?${asciiInsensitive("token", false)}$`,
   "u",
@@ -88,13 +93,13 @@ const BUILTIN_PATTERNS: readonly string[] = [
 ];
 
 // HTTP Basic credentials: base64 holding a digit, "+", "/", "=" or a capital after its
-// first letter, so "basic knowledge" and "Basic Income" stay. Python's (?i:basic) lets
-// "s" match "ſ" and "i" match "İ" or "ı". Searched only when the text holds "asic" or
-// "ASIC", as on the Python side (which makes "BaSiC ..." pass: the same there).
+// first letter, so "basic knowledge" and "Basic Income" stay. The scheme's name in any
+// ASCII case ("BaSiC" too), as Python's (?ai:basic).
 const BASIC_CREDENTIALS = new RegExp(
-  `(?<![A-Za-z0-9])[bB][aA][sSſ][iIİı][cC]${PY_SPACE}+(?=[A-Za-z0-9+/]*(?:[0-9+/=]|[A-Za-z0-9+/][A-Z]))[A-Za-z0-9+/]{8,}=*`,
+  `(?<![A-Za-z0-9])[bB][aA][sS][iI][cC]${PY_SPACE}+(?=[A-Za-z0-9+/]*(?:[0-9+/=]|[A-Za-z0-9+/][A-Z]))[A-Za-z0-9+/]{8,}=*`,
   "gu",
 );
+const BASIC_WORD = /[bB][aA][sS][iI][cC]/u;
 // The password in a URL, "https://user:[REDACTED]@host" (the user is kept). Searched
 // only when the text holds "://".
 const NOT_URL_PART = "[^\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000/?#@";
@@ -155,13 +160,11 @@ export class Redactor {
   /** `text` with every secret shape replaced; the very same string when there is none. */
   scrubText(text: string): string {
     const hasUrl = text.includes("://");
-    const hasBasic = text.includes("asic") || text.includes("ASIC");
+    const hasBasic = BASIC_WORD.test(text);
     if (!this.text.test(text) && !hasUrl && !hasBasic) return text;
     let scrubbed = text.replace(this.textGlobal, REDACTED);
     if (scrubbed.includes("://")) scrubbed = scrubbed.replace(URL_PASSWORD, `$1${REDACTED}`);
-    if (scrubbed.includes("asic") || scrubbed.includes("ASIC")) {
-      scrubbed = scrubbed.replace(BASIC_CREDENTIALS, REDACTED);
-    }
+    if (BASIC_WORD.test(scrubbed)) scrubbed = scrubbed.replace(BASIC_CREDENTIALS, REDACTED);
     return scrubbed === text ? text : scrubbed;
   }
 
@@ -184,7 +187,9 @@ export class Redactor {
             paths.push(where);
             return [name, REDACTED];
           }
-          return [name, this.scrub(item, where, paths)];
+          // The name is text too (a frame's rows look like pairs): scanned like any string.
+          const scannedName = this.scrub(name, `${path}[${index}][0]`, paths);
+          return [scannedName, this.scrub(item, where, paths)];
         });
       }
       return value.map((item, index) => this.scrub(item, `${path}[${index}]`, paths));

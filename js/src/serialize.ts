@@ -361,7 +361,10 @@ export class Encoder {
     return `${out}]`;
   }
 
-  /** Headers as `[name, value]` pairs: the value of a pair with a secret name is replaced. */
+  /**
+   * Headers as `[name, value]` pairs: the value of a pair with a secret name is replaced;
+   * otherwise the name is scanned as text too (a frame's rows look like pairs).
+   */
   private pairs(pairs: ReadonlyArray<readonly [string, unknown]>, redactor: Redactor, depth: number): string {
     if (depth + 1 >= ORJSON_DEPTH) throw CAREFUL; // the fast way only: the pairs are containers too
     let out = "[";
@@ -369,16 +372,22 @@ export class Encoder {
       const [name, item] = pairs[i]!;
       if (i > 0) out += ",";
       this.push(i);
-      this.push(1);
+      let nameText: string;
       let text: string;
       if (item !== null && item !== "" && item !== undefined && redactor.isSecretKey(name)) {
+        nameText = this.key(name);
+        this.push(1);
         this.paths.push(this.where());
         text = JSON.stringify(REDACTED);
       } else {
+        this.push(0);
+        nameText = this.string(name);
+        this.pathCount -= 1;
+        this.push(1);
         text = this.converted(item, item, depth + 2);
       }
       this.pathCount -= 2;
-      out += `[${this.key(name)},${text}]`;
+      out += `[${nameText},${text}]`;
     }
     return `${out}]`;
   }
