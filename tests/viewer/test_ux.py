@@ -279,6 +279,23 @@ async def test_follow_is_off_at_start_when_everything_has_finished(
         assert not app.follow
 
 
+async def test_opened_before_the_app_starts_it_follows_the_first_stream(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """On an empty directory the viewer follows: the app's first streaming call is shown live."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot)
+        assert app.follow
+        assert "following" in app._status.plain
+
+        files.start("agent")
+        files.start("agent.llm", "agent", run_type="llm")
+        files.chunk("agent.llm", 0, "Bonjour", trace="agent")
+        await wait_for(pilot, lambda: "agent.llm" == cursor(app))
+        await wait_for(pilot, lambda: "Bonjour" in detail_text(app))
+
+
 @pytest.mark.usefixtures("no_rescan")
 async def test_following_moves_to_each_new_streaming_call_until_you_move(
     files: TraceFiles, make_app: Callable[..., TraceViewer]

@@ -82,7 +82,6 @@ class TraceViewer(App[None]):
 
     CSS_PATH = "viewer.tcss"
     TITLE = "jsontrace"
-    # The footer shows what fits in 80 columns (v and r among them); ? lists every key.
     # The footer shows the keys in this order, and at 80 columns all of them (v and r
     # among them: the command palette's key is left out for room); ? lists every key.
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -131,7 +130,7 @@ class TraceViewer(App[None]):
         self.store_lock = threading.RLock()
         self.hints = Hints()
         self.loaded = False
-        # None: follow if the newest trace is still running once loaded.
+        # None: follow if the newest trace is still running once loaded, or there is none.
         self._follow_auto = follow is None
         self.follow = bool(follow)
         self.follow_paused = False  # the user moved away; f resumes
@@ -277,10 +276,11 @@ class TraceViewer(App[None]):
         self.query_one("#progress", ProgressBar).display = False
         self.loaded = True
         if self._follow_auto:
-            # Opened on an app that is writing: watch it stream without touching a key.
+            # Opened on an app that is writing, or on an empty directory (the app is
+            # about to start): watch it stream without touching a key.
             with self.store_lock:
                 newest = max(self.store.roots.values(), key=root_order, default=None)
-                self.follow = newest is not None and newest.status == RUNNING
+                self.follow = newest is None or newest.status == RUNNING
         self.rebuild()
         if self.follow:
             self._jump_to_newest()

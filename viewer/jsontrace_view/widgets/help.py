@@ -19,8 +19,8 @@ KEYS = [
     ("enter, space", "expand or collapse"),
     ("+  -", "expand all / collapse all"),
     ("tab", "next pane: tree, details, waterfall"),
-    ("f", "follow the newest trace and what streams in it (on at start when it still runs;"
-          " moving pauses it, f resumes)"),
+    ("f", "follow the newest trace and what streams in it (on at start when it still runs"
+          " or none is there yet; moving pauses it, f resumes)"),
     ("/", "search (below); enter applies, escape clears"),
     ("n  N", "next / previous match"),
     ("e", "errors only"),
