@@ -256,7 +256,7 @@ async def test_help_screen_opens_and_closes(
 async def test_status_bar_counts_files_runs_events_and_bad_lines(
     files: TraceFiles, make_app: Callable[..., TraceViewer]
 ) -> None:
-    """The status bar says what was read, bad lines included."""
+    """The status bar says what was read, bad lines included, each count in the singular at one."""
     files.trace("t", children=1)
     with files.path.open("ab") as f:
         f.write(b"this is not json\n")
@@ -265,7 +265,7 @@ async def test_status_bar_counts_files_runs_events_and_bad_lines(
         await loaded(pilot)
         status = str(app.query_one("#status").render())
 
-        assert "1 files · 1 traces · 2 runs · 4 events · 1 bad lines" in status
+        assert "1 file · 1 trace · 2 runs · 4 events · 1 bad line" in status
 
 
 async def test_q_and_ctrl_c_quit(make_app: Callable[..., TraceViewer], files: TraceFiles) -> None:
@@ -532,5 +532,5 @@ async def test_a_bad_chunk_line_is_counted_soon_after_loading_without_opening_it
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(pilot)
-        await wait_for(pilot, lambda: "1 bad lines" in app._status.plain)
+        await wait_for(pilot, lambda: "1 bad line" in app._status.plain)
         assert 0 == app.store.unsettled

@@ -39,9 +39,13 @@ class StatusBar(Static):
         if filter_text:
             text.append("  · filter: ", style="bold magenta")
             text.append(printable(filter_text), style="magenta")
-        text.append(
-            f"  · {files:,} files · {traces:,} traces · {runs:,} runs · {events:,} events · "
-        )
-        text.append(f"{bad_lines:,} bad lines", style="bold red" if bad_lines else "")
+        counts = [(files, "file"), (traces, "trace"), (runs, "run"), (events, "event")]
+        text.append("  · " + "".join(f"{_counted(n, noun)} · " for n, noun in counts))
+        text.append(_counted(bad_lines, "bad line"), style="bold red" if bad_lines else "")
         self.plain = text.plain  # what the line says, for tests and --print-like checks
         self.update(text)
+
+
+def _counted(n: int, noun: str) -> str:
+    """``"1 file"``, ``"2 files"``: a count reads right at one too."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
