@@ -413,7 +413,7 @@ async def test_c_copies_a_value_or_an_id_to_the_clipboard_with_osc_52(
             assert '{\n  "question": "mid one"\n}' == app.clipboard
             osc = "\x1b]52;c;" + base64.b64encode(app.clipboard.encode()).decode() + "\a"
             assert osc in written
-            assert "copied inputs of mid to the clipboard" in app._status.plain
+            assert "copied the inputs of mid to the clipboard" in app._status.plain
 
             await pilot.press("c", "r")
             await pilot.pause()
@@ -456,7 +456,7 @@ async def test_x_saves_the_trace_to_a_new_file_and_never_overwrites(
         await pilot.press("enter")
         await pilot.pause()
         assert (
-            f"saved the whole trace as JSON lines of mid to {out / 'trace-mid.jsonl'}"
+            f"saved the trace of mid as JSON lines to {out / 'trace-mid.jsonl'}"
             in app._status.plain
         )
         saved = [orjson.loads(line) for line in (out / "trace-mid.jsonl").read_bytes().splitlines()]
@@ -468,6 +468,9 @@ async def test_x_saves_the_trace_to_a_new_file_and_never_overwrites(
         await pilot.press("down", "down", "down", "s")  # the fourth item: trace id -> saved as text
         screen = app.screen
         assert isinstance(screen, SavePathScreen)
+        assert (
+            str(out / "trace-id-mid.txt") == screen.query_one(Input).value
+        )  # not the trace's name
         screen.query_one(Input).value = "taken.jsonl"
         await pilot.press("enter")
         await pilot.pause()

@@ -82,11 +82,17 @@ class Target:
     """Something of the selected run that can be taken away."""
 
     key: str  # the key that picks it in the take-away menu
-    label: str
+    label: str  # in the menu
+    noun: str  # in "copied the run id of …" and in a saved file's default name
     text: Callable[[RunRecord, Files], str]
     #: Whether this run has it (a run without an error has no error to copy).
     present: Callable[[RunRecord], bool] = lambda run: True
     suffix: str = ".txt"  # for a file or the editor: how its name ends
+
+    def what(self, run: RunRecord) -> str:
+        """What was taken, for the status bar: ``"the trace of answer as JSON lines"``."""
+        lines = " as JSON lines" if self.suffix == ".jsonl" else ""
+        return f"the {self.noun} of {run.name}{lines}"  # the status bar escapes it
 
 
 def _outputs(run: RunRecord, files: Files) -> str:
@@ -101,23 +107,35 @@ def _error(run: RunRecord, files: Files) -> str:
 
 
 TARGETS: Final = (
-    Target("i", "inputs", lambda run, _: value_text(run.inputs), lambda run: run.start is not None),
-    Target("o", "outputs (so far, while it runs)", _outputs, lambda run: run.seen),
-    Target("x", "error and traceback", _error, lambda run: run.error is not None),
     Target(
-        "m", "metadata", lambda run, _: value_text(run.metadata), lambda run: bool(run.metadata)
+        "i",
+        "inputs",
+        "inputs",
+        lambda run, _: value_text(run.inputs),
+        lambda run: run.start is not None,
     ),
-    Target("r", "run id", lambda run, _: run.run_id),
-    Target("t", "trace id", lambda run, _: _trace_id(run)),
+    Target("o", "outputs (so far, while it runs)", "outputs", _outputs, lambda run: run.seen),
+    Target("x", "error and traceback", "error", _error, lambda run: run.error is not None),
+    Target(
+        "m",
+        "metadata",
+        "metadata",
+        lambda run, _: value_text(run.metadata),
+        lambda run: bool(run.metadata),
+    ),
+    Target("r", "run id", "run id", lambda run, _: run.run_id),
+    Target("t", "trace id", "trace id", lambda run, _: _trace_id(run)),
     Target(
         "l",
         "this run's events as JSON lines",
+        "events",
         lambda run, files: _run_lines(run, files).decode("utf-8", "replace"),
         suffix=".jsonl",
     ),
     Target(
         "j",
         "the whole trace as JSON lines",
+        "trace",
         lambda run, files: trace_lines(files, _trace_id(run)).decode("utf-8", "replace"),
         suffix=".jsonl",
     ),
@@ -127,7 +145,7 @@ TARGETS: Final = (
 def default_path(run: RunRecord, target: Target, directory: Path | None = None) -> Path:
     """Where a take-away is saved unless the user says otherwise: the current directory."""
     ident = _trace_id(run) if target.key == "j" else run.run_id
-    kind = "trace" if target.key == "j" else target.label.split()[0]
+    kind = target.noun.replace(" ", "-")
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in ident)[:40]
     return (directory or Path.cwd()) / f"{kind}-{safe}{target.suffix}"
 

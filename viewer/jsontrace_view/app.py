@@ -813,7 +813,7 @@ class TraceViewer(App[None]):
                 return
             text = choice.target.text(run, _takeaway.Files(self.directory, self.reader))
             default = _takeaway.default_path(run, choice.target)
-        what = f"{choice.target.label} of {run.name}"
+        what = choice.target.what(run)
         if choice.action == "copy":
             self._copy(text, what)
         elif choice.action == "save":
