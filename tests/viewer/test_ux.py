@@ -217,11 +217,13 @@ async def test_s_sorts_by_duration_then_errors_then_time_again(
         assert ["mid", "slow", "fast"] == roots()
         await pilot.press("s")
         assert ["slow", "mid", "fast"] == roots()
-        assert "sorted by duration" in app._status.plain
+        assert 1 == app._status.plain.count("sorted by duration: slowest trace first")
         await pilot.press("s")
         assert ["slow", "mid", "fast"] == roots()  # slow has the error; then newest first
+        assert 1 == app._status.plain.count("sorted by errors: traces with an error first")
         await pilot.press("s")
         assert ["mid", "slow", "fast"] == roots()
+        assert 1 == app._status.plain.count("sorted by")  # the notice: back to newest first
 
 
 async def test_sorted_by_duration_a_search_puts_the_slowest_match_first_and_the_cursor_on_it(
@@ -242,6 +244,7 @@ async def test_sorted_by_duration_a_search_puts_the_slowest_match_first_and_the_
         await pilot.pause()
         assert "slow" == names(app)[0]
         assert "slow.llm" == cursor(app)
+        assert 1 == app._status.plain.count("sorted by duration: slowest match first")
 
 
 # -- follow ---------------------------------------------------------------------------------

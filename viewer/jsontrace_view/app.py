@@ -522,8 +522,11 @@ class TraceViewer(App[None]):
             )
         if self.errors_only:
             filters.append("errors only")
-        if self.sort != "time":
-            filters.append(f"sorted by {self.sort}")
+        if self.sort == "duration":
+            slowest = "match" if self.search_text and not self.search.query.empty else "trace"
+            filters.append(f"sorted by duration: slowest {slowest} first")
+        elif self.sort == "errors":
+            filters.append("sorted by errors: traces with an error first")
         reader = self.reader
         self._status.set_state(
             directory=str(self.directory),
@@ -737,12 +740,8 @@ class TraceViewer(App[None]):
 
     def action_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
-        self.notice = {
-            "time": "sorted by time: newest trace first",
-            "duration": "sorted by duration: slowest first"
-            + (" (by its slowest match)" if not self.search.query.empty else ""),
-            "errors": "sorted by errors: traces with an error first, newest first",
-        }[self.sort]
+        # The status bar says the order while it is not the usual one; back to it, once.
+        self.notice = "sorted by time: newest trace first" if self.sort == "time" else ""
         self.rebuild()
 
     def action_waterfall(self) -> None:
