@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 import pytest
 from textual import events
+from textual.geometry import Region
 from textual.widgets import DataTable, Footer, Input
 
 from jsontrace_view.app import TraceViewer
@@ -164,6 +165,26 @@ async def test_a_malformed_query_says_why_in_the_status_bar_and_changes_nothing(
         await wait_for(pilot, lambda: app.search_text == "latency>2s" and not app.searching)
         assert "search:" not in app._status.plain
         assert "slow" == names(app)[0]
+
+
+async def test_at_80_columns_a_long_notice_wraps_onto_a_second_line_and_is_read_whole(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """A parse error longer than the line is shown in full (two lines), not cut at the edge."""
+    three_traces(files)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        status = app._status
+        assert 1 == status.size.height  # no notice: one line
+        await pilot.press("slash", *"status:eror", "enter")
+        await pilot.pause()
+
+        message = "search: unknown status 'eror': statuses are running, ok, error, cancelled, interrupted"
+        assert message in status.plain
+        lines = status.render_lines(Region(0, 0, *status.outer_size))
+        shown = " ".join(" ".join(line.text.split()) for line in lines)
+        assert message in shown
 
 
 @pytest.mark.usefixtures("no_rescan")

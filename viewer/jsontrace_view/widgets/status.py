@@ -31,7 +31,9 @@ class StatusBar(Static):
         The notice comes first (it answers what you just did, and a long filter
         must not push it off the line), the counters last.
         """
-        text = Text.assemble((printable(directory), "bold"), no_wrap=True, end="")
+        # A notice answers what you just did: it wraps rather than be cut at the edge.
+        self.set_class(bool(notice), "-notice")
+        text = Text.assemble((printable(directory), "bold"), no_wrap=not notice, end="")
         if notice:
             text.append(f"  {printable(notice)}", style="yellow")
         if follow:
