@@ -622,6 +622,22 @@ def test_help_lists_every_key_the_app_binds() -> None:
     assert any("500" in what for _, what in KEYS)
 
 
+def test_the_readme_key_table_lists_every_key_the_app_binds() -> None:
+    """The README's table of keys (section 'The viewer') names each binding, tab and m too."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme[readme.index("## The viewer") :]
+    table = section[section.index("| key |") :].split("\n\n", 1)[0]
+    listed = set()
+    for row in table.splitlines()[2:]:
+        first = row.split("|")[1]
+        listed.update(first.replace("`", " ").replace(",", " ").split())
+    symbols = {"question_mark": "?", "slash": "/", "plus": "+", "minus": "-"}
+    for binding in TraceViewer.BINDINGS:
+        key = binding.key  # type: ignore[union-attr]
+        assert symbols.get(key, key) in listed, key
+    assert {"tab", "m", "enter", "escape"} <= listed
+
+
 async def test_the_footer_keeps_v_and_r_at_80_columns(
     files: TraceFiles, make_app: Callable[..., TraceViewer]
 ) -> None:
