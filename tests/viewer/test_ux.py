@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -180,7 +181,9 @@ async def test_at_80_columns_a_long_notice_wraps_onto_a_second_line_and_is_read_
         await pilot.press("slash", *"status:eror", "enter")
         await pilot.pause()
 
-        message = "search: unknown status 'eror': statuses are running, ok, error, cancelled, interrupted"
+        message = (
+            "search: unknown status 'eror': statuses are running, ok, error, cancelled, interrupted"
+        )
         assert message in status.plain
         lines = status.render_lines(Region(0, 0, *status.outer_size))
         shown = " ".join(" ".join(line.text.split()) for line in lines)
@@ -402,6 +405,30 @@ async def test_a_running_runs_bar_grows_with_the_clock(
         now[0] = start + 10
         await wait_for(pilot, lambda: drawn("agent.llm") < llm_at_1s)  # the span grew
         assert drawn("agent.tool") > drawn("agent.llm") * 5
+
+
+async def test_a_running_parent_never_reads_shorter_than_the_child_that_just_streamed(
+    files: TraceFiles, make_app: Callable[..., TraceViewer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk redraws its run's row and its running ancestors' rows at one clock time."""
+    monkeypatch.setattr(TraceViewer, "_tick_live", lambda self: None)  # only what a flush draws
+    files.start("agent")  # at 06:49:00.000
+    files.start("agent.llm", "agent", run_type="llm")
+    begun = datetime(2026, 11, 24, 6, 49, tzinfo=timezone.utc).timestamp()
+    now = [begun + 2]
+    app = make_app(clock=lambda: now[0], follow=False)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.press("plus")
+        tree = app.query_one(RunTree)
+        row = lambda run_id: tree.nodes[run_id].label.plain  # noqa: E731
+        assert "  2.00 s  " in row("agent")
+
+        now[0] = begun + 7
+        files.chunk("agent.llm", 0, "Hi", trace="agent")
+        await wait_for(pilot, lambda: "1 chunk" in row("agent.llm"))
+        assert "  7.00 s  " in row("agent.llm")
+        assert "  7.00 s  " in row("agent")
 
 
 # -- take away --------------------------------------------------------------------------------

@@ -77,6 +77,18 @@ def deepest_running(root: RunRecord) -> RunRecord | None:
     return found
 
 
+def with_running_ancestors(runs: Iterable[RunRecord]) -> set[RunRecord]:
+    """*runs* and the running runs above them: drawn at one clock time, a parent's live
+    duration is never behind that of the child that just streamed."""
+    out = set(runs)
+    for run in list(out):
+        parent = run.parent
+        while parent is not None and parent.status == RUNNING and parent not in out:
+            out.add(parent)
+            parent = parent.parent
+    return out
+
+
 class TraceViewer(App[None]):
     """``jsontrace-view``: browse a directory of jsontrace files, live."""
 
@@ -446,7 +458,7 @@ class TraceViewer(App[None]):
                     inserted += 1
                     for match in self.search.in_order([run]):
                         tree.reveal(match)  # a new trace's matches are opened, as a search's are
-            tree.refresh_runs(dirty)
+            tree.refresh_runs(with_running_ancestors(dirty))
             selected = self.store.get(self._selected) if self._selected else None
             waterfall_changed = self._waterfall_root in {run.root.run_id for run in dirty}
         if self.follow and not self.follow_paused:
