@@ -6,5 +6,6 @@ from .detail import RunDetail
 from .help import HelpScreen
 from .run_tree import RunTree
 from .status import StatusBar
+from .waterfall import Waterfall
 
-__all__ = ["HelpScreen", "RunDetail", "RunTree", "StatusBar"]
+__all__ = ["HelpScreen", "RunDetail", "RunTree", "StatusBar", "Waterfall"]

@@ -83,6 +83,9 @@ class RunDetail(VerticalScroll):
                 out.append(value_text(run.traceback, full=full))
         out.append(_heading("Timing"))
         out.append(self._timing(run, now))
+        if run.end is None:  # still running: what it streams goes on top, in view while it grows
+            out.append(_heading("Output so far"))
+            out.append(self._outputs(run, full))
         if run.model is not None or run.usage is not None:
             out.append(_heading("Model and usage"))
             out.append(_llm(run))
@@ -93,8 +96,9 @@ class RunDetail(VerticalScroll):
                 out.append(_totals(totals))
         out.append(_heading("Inputs"))
         out.append(_inputs(run.inputs, full) if run.start else Text("(not seen)", "dim"))
-        out.append(_heading("Outputs" if run.end is not None else "Output so far"))
-        out.append(self._outputs(run, full))
+        if run.end is not None:
+            out.append(_heading("Outputs"))
+            out.append(self._outputs(run, full))
         if run.tags:
             out.append(_heading("Tags"))
             out.append(plain(", ".join(run.tags)))
