@@ -459,9 +459,14 @@ def observe_viewer(directory: Path) -> dict[str, Any]:
 
         def flush(self) -> None:
             super().flush()
+            # A tick can come before the screen is composed or after it was taken down
+            # (a loaded machine stretches both): the tree is not there to look at then.
+            trees = self.query("#tree")
+            if not self.loaded or not len(trees):
+                return
             now = time.time()
             starts = []
-            for run_id, run in self.query_one("#tree", RunTree).runs.items():
+            for run_id, run in trees.first(RunTree).runs.items():
                 if run_id not in seen:
                     seen.add(run_id)
                     started = run.started_at
