@@ -1,17 +1,21 @@
-"""Runs as text for terminals: safe strings, durations, the run line, the plain tree.
+"""Runs as text for terminals: safe strings, counts in words, durations, the run line, the tree.
 
 Logs hold text from users and models, so every string read from a file that
-reaches a terminal goes through :func:`printable` first: in ``--print``, in
-``jsontrace doctor`` and in the viewer. :func:`run_line` says once what a run's
-line shows; ``--print`` joins its parts as plain text and the viewer styles
-them by their role.
+reaches a terminal goes through :func:`printable` first: names, values, bad-line
+excerpts and file names, in ``--print``, in ``jsontrace doctor`` and in the
+viewer. :func:`run_line` says once what a run's line shows; ``--print`` joins
+its parts as plain text and the viewer styles them by their role.
+:func:`health` says once how bad lines and corruption are counted in words,
+so that the three outputs say the same thing the same way.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
-from collections.abc import Iterator, Mapping
+import sys
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Final, Literal
 
 from .store import CANCELLED, ERROR, INTERRUPTED, OK, RUNNING
@@ -24,10 +28,13 @@ __all__ = [
     "Part",
     "Role",
     "format_duration",
+    "health",
+    "plural",
     "printable",
     "render_run_line",
     "render_tree",
     "run_line",
+    "write_lines",
 ]
 
 #: One symbol per status, for plain-text output and the viewer's tree.
@@ -63,6 +70,23 @@ def printable(text: str, *, multiline: bool = False) -> str:
     if pattern.search(text) is None:
         return text
     return pattern.sub(_escape, text)
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``"1 bad line"``, ``"2 bad lines"``, ``"1,204 events"`` (*words* for irregular plurals)."""
+    return f"{count:,} {word if count == 1 else words or word + 's'}"
+
+
+def health(bad_lines: int, corruption: int) -> str:
+    """What is wrong with a directory, in the words every output uses.
+
+    ``"no problems"``, or ``"3 bad lines · 5 problems"``: bad lines are lines that
+    are not valid events; problems (corruption) are those plus repeated and
+    conflicting events, runs with missing chunks and wrong chunk counts.
+    """
+    if not corruption:
+        return "no problems"
+    return f"{plural(bad_lines, 'bad line')} · {plural(corruption, 'problem')}"
 
 
 def format_duration(ms: float | None) -> str:
@@ -107,7 +131,7 @@ def run_line(run: RunRecord, *, now: float | None = None, status_word: bool = Tr
         parts.append((printable(run.run_type), "type"))
     if not run.seen:
         parts.append((f"(parent not seen: {printable(run.run_id)})", "note"))
-    elif run.start is None:
+    elif not run.has_start:
         parts.append((f"(no start event: {printable(run.run_id)})", "note"))
     duration = format_duration(run.duration_ms(now))
     if duration:
@@ -118,9 +142,8 @@ def run_line(run: RunRecord, *, now: float | None = None, status_word: bool = Tr
     first = run.first_chunk_ms
     if first is not None:
         parts.append((f"first chunk {format_duration(first)}", "first_chunk"))
-    if status == ERROR and run.error_summary:
-        line, _, rest = run.error_summary.partition("\n")
-        parts.append((printable(line) + (" …" if rest else ""), "error"))
+    if status == ERROR and run.error_line:
+        parts.append((printable(run.error_line), "error"))
     if run.error_below and status != ERROR:
         parts.append(("⚠ error inside", "error_inside"))
     if run.cycle:
@@ -137,7 +160,7 @@ def render_tree(
     store: RunStore, *, now: float | None = None, newest_first: bool = True
 ) -> Iterator[str]:
     """The whole forest as indented plain-text lines (what ``--print`` writes)."""
-    for root in store.traces(newest_first=newest_first):
+    for root in store.iter_traces(newest_first=newest_first):
         yield render_run_line(root, now=now)
         stack: list[tuple[RunRecord, str, bool]] = [
             (child, "", last) for child, last in reversed(list(_with_last(root.sorted_children())))
@@ -155,3 +178,21 @@ def render_tree(
 def _with_last(items: list[RunRecord]) -> Iterator[tuple[RunRecord, bool]]:
     for i, item in enumerate(items):
         yield item, i == len(items) - 1
+
+
+def write_lines(lines: Iterable[str]) -> bool:
+    """Write lines to stdout; False (and nothing more is written) if the reader went away.
+
+    ``jsontrace doctor | head -3`` and ``jsontrace-view --print | head``: a closed
+    pipe is the reader being done, not an error. stdout is pointed at the null
+    device so that the interpreter's last flush does not fail either.
+    """
+    try:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return False
+    return True

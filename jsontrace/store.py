@@ -100,7 +100,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import groupby
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 import orjson
 
@@ -208,6 +208,16 @@ def _str(value: object, default: str = "") -> str:
 
 class _Reject(Exception):
     """An event that cannot be filed, and why (raised and caught inside ingest only)."""
+
+
+class _Repeated(Exception):
+    """An event seen before (``kind`` "repeated event") or clashing with the first one
+    ("conflicting event"): already counted; raised so that the caller, which knows
+    where the line is, can keep a sample."""
+
+    def __init__(self, kind: str, text: str) -> None:
+        super().__init__(text)
+        self.kind = kind
 
 
 def _ids_and_time(event: dict[str, Any]) -> tuple[str, str, float]:
@@ -1015,6 +1025,8 @@ class RunStore:
                         file(event, lines[i], file_id, at, to)
                 except _Reject as exc:
                     self._reject(f"{batch.file}:{batch.first_line + k}", str(exc), lines[i])
+                except _Repeated as exc:
+                    self._sample(exc.kind, f"{batch.file}:{batch.first_line + k}: {exc}")
                 except Exception:  # any malformed event is counted, never raised
                     self._reject(
                         f"{batch.file}:{batch.first_line + k}", "not a valid event", lines[i]
@@ -1033,6 +1045,8 @@ class RunStore:
                 self._file(event, None, 0, 0, 0)
             except _Reject as exc:
                 self._reject("", str(exc), event)
+            except _Repeated as exc:
+                self._sample(exc.kind, str(exc))
             except Exception:
                 self._reject("", "not a valid event", event)
 
@@ -1172,7 +1186,7 @@ class RunStore:
         self._dirty.add(run)
         self.events += 1
 
-    def _chunk(self, event: dict[str, Any], line: bytes | None) -> RunRecord | None:
+    def _chunk(self, event: dict[str, Any], line: bytes | None) -> RunRecord:
         run_id, trace_id, seconds = _ids_and_time(event)
         seq = _check_chunk(event)
         run = self._run_for(run_id, trace_id, seconds)
@@ -1182,8 +1196,7 @@ class RunStore:
             self.settle_run(run)  # its undecoded lines first: they came before this one
         if not self._track(run, seq):
             self.duplicates += 1
-            self._sample("repeated event", f"run.chunk seq {seq} of run {run_id} again")
-            return None
+            raise _Repeated("repeated event", f"run.chunk seq {seq} of run {run_id} repeated")
         if line is None:
             _mem(run).add_chunk(seq, event[fmt.CHUNK_VALUE], event.get(fmt.TS))
         if not run._flags & _F_END:
@@ -1299,7 +1312,9 @@ class RunStore:
         self._dirty.add(run)
         self.events += 1
 
-    def _second(self, run: RunRecord, which: str, same: bool | None, event: dict[str, Any]) -> None:
+    def _second(
+        self, run: RunRecord, which: str, same: bool | None, event: dict[str, Any]
+    ) -> NoReturn:
         """A run's start or end seen again: a repeated line, or a different one (a conflict).
 
         *same* says whether the index fields agree (events from files); ``None``
@@ -1310,12 +1325,9 @@ class RunStore:
             same = (values.start if which == "start" else values.end) == event
         if same:
             self.duplicates += 1
-            self._sample("repeated event", f"run.{which} of run {run.run_id} again")
-        else:
-            self.conflicts += 1
-            self._sample(
-                "conflicting event", f"a second, different run.{which} of run {run.run_id}"
-            )
+            raise _Repeated("repeated event", f"run.{which} of run {run.run_id} repeated")
+        self.conflicts += 1
+        raise _Repeated("conflicting event", f"a second, different run.{which} of run {run.run_id}")
 
     def _link(self, run: RunRecord, parent_id: str) -> bool:
         """Hang *run* under its parent (a placeholder if not seen yet); False if that makes a cycle."""
@@ -1433,6 +1445,8 @@ class RunStore:
             self._undecodable(where, line, exc)
         except _Reject as exc:
             self._reject(where, str(exc), line)
+        except _Repeated as exc:
+            self._sample(exc.kind, f"{where}: {exc}")
         except Exception:
             self._reject(where, "not a valid event", line)
 
@@ -1491,6 +1505,8 @@ class RunStore:
                         self.events += 1
                 except _Reject as exc:
                     self._reject(self._where(file_id, at), str(exc), line)
+                except _Repeated as exc:
+                    self._sample(exc.kind, f"{self._where(file_id, at)}: {exc}")
         if not run.seen and run._children is None and run.parent is None:
             self._forget(run)  # made for lines that all turned out unusable
             return
@@ -1707,6 +1723,21 @@ class RunStore:
                 root = self._rebuild(item)
                 if root is not None:
                     yield root
+
+    def count_traces(self, *, errors_only: bool = False) -> int:
+        """How many traces there are (with an error inside, if *errors_only*), from the index."""
+        if not errors_only:
+            return self.trace_count
+        return sum(1 for _ in self.trace_ids(errors_only=True))
+
+    def trace_ids(self, *, errors_only: bool = False) -> Iterator[str]:
+        """The root id of every trace, in memory or not, without rebuilding any."""
+        for root in list(self.roots.values()):
+            if not errors_only or root._flags & _F_ERROR_BELOW or root._status == ERROR:
+                yield root.run_id
+        cold = self._cold
+        for index in cold.ordered(True, errors_only):
+            yield cold.id_of(index)
 
     def take_dirty(self) -> set[RunRecord]:
         """Runs changed since the last call (for the viewer's batched updates)."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .detail import RunDetail
 from .help import HelpScreen
+from .pager import PagerScreen
 from .run_tree import RunTree
 from .status import StatusBar
 
-__all__ = ["HelpScreen", "RunDetail", "RunTree", "StatusBar"]
+__all__ = ["HelpScreen", "PagerScreen", "RunDetail", "RunTree", "StatusBar"]

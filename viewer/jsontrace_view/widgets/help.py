@@ -22,7 +22,7 @@ KEYS = [
     ("e", "errors only"),
     ("escape", "clear search and filters"),
     ("m", "show more older traces"),
-    ("v", "show long values in full"),
+    ("v", "page through the selected run's values in full (space/b, g/G, escape)"),
     ("r", "show the raw events of the selected run"),
     ("tab", "switch between tree and details"),
     ("?", "this help"),

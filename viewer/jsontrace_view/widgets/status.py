@@ -1,11 +1,11 @@
-"""The status bar: what has been read, follow and filter state, the latest notice."""
+"""The status bar: what has been read, what is wrong (in the doctor's words), follow and filter state, conditions and the latest notice."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.widgets import Static
 
-from jsontrace.render import printable
+from jsontrace.render import plural, printable
 
 __all__ = ["StatusBar"]
 
@@ -21,16 +21,25 @@ class StatusBar(Static):
         traces: int,
         runs: int,
         events: int,
-        bad_lines: int,
+        health: str,
         follow: str,
         filter_text: str,
         notice: str = "",
     ) -> None:
         """Redraw from the given counters (every string shown literally)."""
+        counts = " · ".join(
+            plural(count, word)
+            for count, word in (
+                (files, "file"),
+                (traces, "trace"),
+                (runs, "run"),
+                (events, "event"),
+            )
+        )
         text = Text.assemble(
             (printable(directory), "bold"),
-            f"  {files:,} files · {traces:,} traces · {runs:,} runs · {events:,} events · ",
-            (f"{bad_lines:,} bad lines", "bold red" if bad_lines else ""),
+            f"  {counts} · ",
+            (health, "" if health == "no problems" else "bold red"),
             no_wrap=True,
             end="",
         )
