@@ -201,7 +201,9 @@ class FileState:
     mtime_ns: int = -1
     scanned: int = 0
     skipping: bool = False
-    fingerprint: tuple[int, int] = (0, 0)
+    #: How many bytes at the start were hashed, and their hash (a rewrite changes them).
+    fingerprint_bytes: int = 0
+    fingerprint: int = 0
     bad_lines: int = 0
 
     @property
@@ -253,8 +255,9 @@ class DirectoryReader:
         # The next generation of each file name that went away: a file made again under
         # the same name is read from 0 as a new generation, never as the first reading.
         self._next_generation: dict[str, int] = {}
-        # file id -> (name, generation), for read_span(); ids of files gone stay (tiny).
-        self._ids: dict[int, tuple[str, int]] = {}
+        # file id -> the state of the file it names now (an id of an older generation, or of
+        # a file gone, is forgotten: its bytes are not what they were).
+        self._by_id: dict[int, FileState] = {}
 
     # -- public API -------------------------------------------------------------
 
@@ -306,15 +309,11 @@ class DirectoryReader:
         Used to load values on demand instead of keeping them. Opens the file
         without blocking and reads it only if it is still the same regular file.
         """
-        ident = self._ids.get(file_id)
-        if ident is None:
-            return None
-        name, generation = ident
-        state = self.files.get(name)
-        if state is None or state.generation != generation or state.file_id != file_id:
+        state = self._by_id.get(file_id)
+        if state is None or state.file_id != file_id or self.files.get(state.name) is not state:
             return None
         try:
-            fd = os.open(self.directory / name, _OPEN_FLAGS)
+            fd = os.open(self.directory / state.name, _OPEN_FLAGS)
         except OSError:
             return None
         try:
@@ -337,8 +336,9 @@ class DirectoryReader:
         return self.read_span(state.file_id, start, end)
 
     def source_of(self, file_id: int) -> tuple[str, int] | None:
-        """``(file name, generation)`` of a file id this reader gave out."""
-        return self._ids.get(file_id)
+        """``(file name, generation)`` of a file id this reader gave out (None once it changed)."""
+        state = self._by_id.get(file_id)
+        return (state.name, state.generation) if state is not None else None
 
     def parse_span(self, file_id: int, start: int, end: int) -> Batch | None:
         """Read a byte range again and parse it into a batch (every line decoded).
@@ -347,7 +347,7 @@ class DirectoryReader:
         model kept). Nothing is counted: this is reading old lines again, not new ones.
         """
         data = self.read_span(file_id, start, end)
-        ident = self._ids.get(file_id)
+        ident = self.source_of(file_id)
         if data is None or ident is None:
             return None
         state = FileState(ident[0], file_id=file_id, generation=ident[1], offset=start)
@@ -427,6 +427,7 @@ class DirectoryReader:
     def _forget(self, name: str) -> None:
         # Called with the lock held.
         state = self.files.pop(name)
+        self._by_id.pop(state.file_id, None)
         self._next_generation[name] = state.generation + 1
         self.deleted_files += 1
         self._conditions.pop(f"file:{name}", None)
@@ -504,29 +505,30 @@ class DirectoryReader:
 
     def _new_identity(self, state: FileState, st: os.stat_result) -> None:
         # Called with the lock held: the file is read from 0 under a new file id.
+        self._by_id.pop(state.file_id, None)
         state.file_id = next(_file_ids)
-        self._ids[state.file_id] = (state.name, state.generation)
+        self._by_id[state.file_id] = state
         state.inode = st.st_ino
         state.offset = state.lines = state.scanned = state.size = 0
         state.mtime_ns = -1
         state.skipping = False
-        state.fingerprint = (0, 0)
+        state.fingerprint_bytes = state.fingerprint = 0
 
     def _same_start(self, fd: int, state: FileState) -> bool:
         """Whether the file still starts with the bytes it started with (and extend the check)."""
-        length, digest = state.fingerprint
+        length = state.fingerprint_bytes
         if length:
             head = _pread_all(fd, length, 0)
-            if len(head) < length or hash(head) != digest:
+            if len(head) < length or hash(head) != state.fingerprint:
                 return False
         if length < FINGERPRINT_BYTES:
             head = _pread_all(fd, FINGERPRINT_BYTES, 0)
             if len(head) > length:
-                state.fingerprint = (len(head), hash(head))
+                state.fingerprint_bytes, state.fingerprint = len(head), hash(head)
         return True
 
     def _read_blocks(self, fd: int, state: FileState) -> Iterator[Batch]:
-        if state.fingerprint[0] == 0:
+        if state.fingerprint_bytes == 0:
             self._same_start(fd, state)
         pos = state.scanned  # bytes from state.offset to here hold no newline
         # Bytes of that partial line read during this call: [parts_at, pos). What lies

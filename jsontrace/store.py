@@ -948,10 +948,13 @@ class RunStore:
         self._new_roots: list[RunRecord] = []
         # Runs given undecoded lines since they were last settled: what settle() works through.
         self._unsettled: list[RunRecord] = []
+        # Who reads a file id again: the one reader most stores have, else by id.
+        self._reader: DirectoryReader | None = None
         self._readers: dict[int, DirectoryReader] = {}
         self._cache: OrderedDict[RunRecord, RunValues] = OrderedDict()
         self._cached_bytes = 0
         self._cold = _ColdTraces()
+        self._kept = 0  # traces in memory after the last evict()
         self._pids: dict[int, int] = {}
 
     # -- counters -------------------------------------------------------------------
@@ -997,8 +1000,12 @@ class RunStore:
     def add_batch(self, batch: Batch) -> None:
         """File every event of a batch under its run (the hot path: keep it lean)."""
         file_id = batch.file_id
-        if file_id not in self._readers and batch.origin is not None:
-            self._readers[file_id] = batch.origin
+        origin = batch.origin
+        if origin is not self._reader and origin is not None:
+            if self._reader is None:
+                self._reader = origin
+            else:
+                self._readers[file_id] = origin
         if batch.bad:
             self.read_bad += len(batch.bad)
             for bad in batch.bad:
@@ -1010,19 +1017,19 @@ class RunStore:
             index = batch.event_index
             lines = batch.event_lines
             file, start, end = self._file, self._start, self._end
+            event_key, start_kind, end_kind = fmt.EVENT, fmt.START, fmt.END
             for i, event in enumerate(events):
                 k = i if index is None else index[i]
                 at = base + cum[k] + k  # where the line starts (see Batch.cum)
-                to = base + cum[k + 1] + k + 1
                 try:
                     # Starts and ends straight to their handler (they check the rest).
-                    kind = event.get(fmt.EVENT) if type(event) is dict else None
-                    if kind == fmt.START:
-                        start(event, lines[i], file_id, at, to)
-                    elif kind == fmt.END:
-                        end(event, lines[i], file_id, at, to)
+                    kind = event.get(event_key) if type(event) is dict else None
+                    if kind == start_kind:
+                        start(event, lines[i], file_id, at, at + len(lines[i]) + 1)
+                    elif kind == end_kind:
+                        end(event, lines[i], file_id, at, at + len(lines[i]) + 1)
                     else:
-                        file(event, lines[i], file_id, at, to)
+                        file(event, lines[i], file_id, at, at + len(lines[i]) + 1)
                 except _Reject as exc:
                     self._reject(f"{batch.file}:{batch.first_line + k}", str(exc), lines[i])
                 except _Repeated as exc:
@@ -1398,22 +1405,17 @@ class RunStore:
         base = batch.source[2]
         file_id = batch.file_id
         runs = self.runs
+        dirty = self._dirty
+        known: dict[bytes, RunRecord | None] = {}  # this batch's keys: streams interleave
         keys = list(map(_raw_id, lines))
         filed = 0
         last = -1
         for key, group in groupby(keys):
             first = last + 1
             last += len(list(group))
-            run = None
-            if _literal(key):
-                try:
-                    run_id = key[:36].decode()
-                except UnicodeDecodeError:
-                    run_id = ""
-                if run_id:
-                    run = runs.get(run_id)
-                    if run is None:  # chunks before their start: a placeholder until it comes
-                        run = self._placeholder(run_id, "", 0.0)
+            run = known.get(key, _NO_RUN)
+            if run is _NO_RUN:
+                run = known[key] = self._raw_owner(key, runs)
             if run is None:
                 for j in range(first, last + 1):
                     self._file_line(batch, index[j], lines[j])
@@ -1421,20 +1423,41 @@ class RunStore:
             k, j = index[first], index[last]
             start, end = base + cum[k] + k, base + cum[j + 1] + j + 1
             count = last - first + 1
-            if not run._raw:
-                self._unsettled.append(run)
+            # _add_span_to(), twice, inlined: this runs for every group of chunk lines.
+            raw = run._raw_spans
+            if raw is None:
+                if not run._raw:
+                    self._unsettled.append(run)
                 run._raw_spans = array("q", [file_id, start, end])
+            elif raw[-3] == file_id and start - raw[-1] <= MERGE_GAP and start >= raw[-2]:
+                raw[-1] = end
             else:
-                _add_span_to(run._raw_spans, file_id, start, end)  # type: ignore[arg-type]
+                raw.extend((file_id, start, end))
             run._raw += count
             spans = run._spans
             if spans is None:
                 run._spans = array("q", [file_id, start, end])
+            elif spans[-3] == file_id and start - spans[-1] <= MERGE_GAP and start >= spans[-2]:
+                if end > spans[-1]:
+                    spans[-1] = end
             else:
-                _add_span_to(spans, file_id, start, end)
-            self._dirty.add(run)
+                spans.extend((file_id, start, end))
+            dirty.add(run)
             filed += count
         self.events += filed
+
+    def _raw_owner(self, key: bytes, runs: dict[str, RunRecord]) -> RunRecord | None:
+        """The run a chunk line's id bytes name, if written literally (None: decode the line)."""
+        if not _literal(key):
+            return None
+        try:
+            run_id = key[:36].decode()
+        except UnicodeDecodeError:
+            return None
+        run = runs.get(run_id)
+        if run is None:  # chunks before their start: a placeholder until it comes
+            run = self._placeholder(run_id, "", 0.0)
+        return run
 
     def _file_line(self, batch: Batch, k: int, line: bytes) -> None:
         """Decode and file one line of a batch (block line *k*), counting what is bad."""
@@ -1557,7 +1580,7 @@ class RunStore:
 
     def file_of(self, file_id: int) -> tuple[str, int] | None:
         """``(file name, generation)`` of a file id a batch came from."""
-        reader = self._readers.get(file_id)
+        reader = self._readers.get(file_id, self._reader)
         return reader.source_of(file_id) if reader is not None else None
 
     def _where(self, file_id: int, offset: int) -> str:
@@ -1566,10 +1589,10 @@ class RunStore:
 
     def _span_lines(self, spans: array[int]) -> Iterator[tuple[int, int, list[bytes]]]:
         """``(file id, start, lines)`` of each span that can still be read."""
-        readers = self._readers
+        readers, default = self._readers, self._reader
         for i in range(0, len(spans), 3):
             file_id, start, end = spans[i], spans[i + 1], spans[i + 2]
-            reader = readers.get(file_id)
+            reader = readers.get(file_id, default)
             data = reader.read_span(file_id, start, end) if reader is not None else None
             if data is not None:
                 lines = data.split(b"\n")
@@ -1823,7 +1846,9 @@ class RunStore:
         longer in :attr:`runs` (objects others hold keep working, values included).
         """
         window = self.window
-        if window is None or len(self.roots) <= window + max(16, window // 4):
+        slack = max(16, window // 4) if window is not None else 0
+        # Traces that cannot leave (unfinished) stay: look again only when more came.
+        if window is None or len(self.roots) <= max(window, self._kept) + slack:
             return 0
         roots = sorted(self.roots.values(), key=root_order)
         moved = 0
@@ -1831,6 +1856,7 @@ class RunStore:
             if _evictable(root):
                 self._to_cold(root)
                 moved += 1
+        self._kept = len(self.roots)
         return moved
 
     def _to_cold(self, root: RunRecord) -> None:
@@ -1854,7 +1880,7 @@ class RunStore:
         scratch = RunStore()
         spans = self._cold.spans_of(index)
         for i in range(0, len(spans), 3):
-            reader = self._readers.get(spans[i])
+            reader = self._readers.get(spans[i], self._reader)
             batch = reader.parse_span(spans[i], spans[i + 1], spans[i + 2]) if reader else None
             if batch is not None:
                 scratch.add_batch(batch)
@@ -1922,6 +1948,7 @@ def _apply(run: RunRecord, values: RunValues, lines: list[bytes]) -> None:
 
 
 _time_and_id = itemgetter(0, 1)
+_NO_RUN: Final[Any] = object()
 
 
 class _ColdTraces:

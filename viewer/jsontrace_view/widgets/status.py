@@ -13,6 +13,11 @@ __all__ = ["StatusBar"]
 class StatusBar(Static):
     """One line of counters; the app calls :meth:`set_state` on each flush."""
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.plain = ""
+        self._shown: Text | None = None
+
     def set_state(
         self,
         *,
@@ -50,5 +55,8 @@ class StatusBar(Static):
             text.append(printable(filter_text), style="magenta")
         if notice:
             text.append(f"  · {printable(notice)}", style="yellow")
+        if text == self._shown:
+            return  # unchanged: no repaint (the app asks several times a second)
         self.plain = text.plain  # what the line says, for tests and --print-like checks
+        self._shown = text
         self.update(text)
