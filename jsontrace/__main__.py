@@ -1,4 +1,8 @@
-"""The ``jsontrace`` command: ``jsontrace doctor DIR`` checks a trace directory.
+"""The ``jsontrace`` command.
+
+``jsontrace doctor DIR`` checks a trace directory; ``jsontrace export DIR --otlp TARGET``
+sends its traces to OpenTelemetry (``jsontrace.export``), and ``jsontrace export DIR
+--trace ID`` prints one trace's lines.
 
 Each subcommand is a function that adds its parser (``_add_doctor``) and one
 that runs it (``args.run(args)``, returning the exit status); output goes
@@ -26,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--version", action="version", version=f"jsontrace {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_doctor(commands)
+    _add_export(commands)
     args = parser.parse_args(argv)
     try:
         status: int = args.run(args)
@@ -69,6 +74,23 @@ def _add_doctor(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "directory", type=Path, nargs="?", default=Path("logs"), help="default: ./logs"
     )
     doctor.set_defaults(run=_doctor)
+
+
+# -- export ---------------------------------------------------------------------------
+
+
+def _add_export(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    export = commands.add_parser(
+        "export",
+        help="send traces to OpenTelemetry (OTLP/JSON file or OTLP/HTTP), or print one trace",
+        description="Export a trace directory as OpenTelemetry spans (docs/otlp.md). Exit status: "
+        "0 done, 1 the receiver refused or could not be reached (or --trace found nothing), "
+        "2 bad arguments.",
+    )
+    from .export._command import add_arguments, run
+
+    add_arguments(export)
+    export.set_defaults(run=run)
 
 
 def _doctor(args: argparse.Namespace) -> int:

@@ -18,11 +18,14 @@ import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, overload
 
+from . import _context
 from ._config import CONFIG
 from ._context import current_run
 from ._errors import safe_repr
 from ._generators import GeneratorFunction, adrive, drive
+from ._pipeline import prepare
 from ._spec import Spec
+from ._tracing_context import tracing_forced
 
 __all__ = ["traceable"]
 
@@ -38,8 +41,10 @@ def _wrap_function(fn: Callable[..., Any], spec: Spec) -> Callable[..., Any]:
     @functools.wraps(fn)
     def traced(*args: Any, **kwargs: Any) -> Any:
         extra = kwargs.pop(_LANGSMITH_EXTRA, None) if kwargs else None
-        # spec.active() inlined: this line is the whole cost of a call with tracing off.
-        if not (CONFIG.enabled if spec.enabled is None else spec.enabled):
+        # spec.active() inlined: these lines are the whole cost of a call with tracing off.
+        if not (CONFIG.enabled if spec.enabled is None else spec.enabled) and (
+            spec.enabled is not None or not _context.forcing or not tracing_forced()
+        ):
             return fn(*args, **kwargs)
         run = spec.start(args, kwargs, extra, generator=False)
         if run is None:
@@ -62,7 +67,9 @@ def _wrap_coroutine_function(fn: Callable[..., Any], spec: Spec) -> Callable[...
     @functools.wraps(fn)
     async def traced(*args: Any, **kwargs: Any) -> Any:
         extra = kwargs.pop(_LANGSMITH_EXTRA, None) if kwargs else None
-        if not (CONFIG.enabled if spec.enabled is None else spec.enabled):
+        if not (CONFIG.enabled if spec.enabled is None else spec.enabled) and (
+            spec.enabled is not None or not _context.forcing or not tracing_forced()
+        ):
             return await fn(*args, **kwargs)
         run = spec.start(args, kwargs, extra, generator=False)
         if run is None:
@@ -90,6 +97,7 @@ def _decorate(fn: Any, options: dict[str, Any]) -> Any:
     if not callable(fn):
         raise TypeError(f"@traceable needs a function, got {type(fn).__name__}: {safe_repr(fn)}")
     spec = Spec(fn, **options)
+    prepare()  # the pipeline is built now, not inside the first call's clock
     if inspect.isasyncgenfunction(fn):
         return GeneratorFunction(fn, spec, adrive)
     if inspect.isgeneratorfunction(fn):
@@ -177,9 +185,15 @@ def traceable(
     ``run.chunk`` per yielded value, ``run.end`` with status, outputs
     (``reduce_fn(chunks)`` for generators when given) and error. Calls made
     inside the body nest under it. ``enabled`` forces tracing on or off for
-    this function (None: follow ``configure(enabled=...)``). ``project_name``
-    is kept as metadata ``project``; ``client`` is accepted for
+    this function (None: follow ``configure(enabled=...)`` and
+    ``tracing_context(enabled=...)``). ``project_name`` is kept as metadata
+    ``project`` (where no parent names one); ``client`` is accepted for
     compatibility and ignored (there is no server).
+
+    Runs inherit the tags and metadata of the runs they nest under, and
+    calls take LangSmith's ``langsmith_extra={"name", "tags", "metadata",
+    "parent", "run_id", "on_end", "project_name", "reference_example_id"}``
+    (see :mod:`jsontrace._tracing_context` for the precedence).
     """
     if isinstance(func, str):  # @traceable("llm"), LangSmith's positional run_type
         run_type, func = func, None
@@ -193,8 +207,6 @@ def traceable(
     ):
         if hook is not None and not callable(hook):
             raise TypeError(f"{label} must be callable, got {type(hook).__name__}")
-    if project_name:
-        metadata = {"project": project_name, **(metadata or {})}
     options = {
         "name": name,
         "run_type": run_type,
@@ -205,6 +217,7 @@ def traceable(
         "process_outputs": process_outputs,
         "process_chunk": process_chunk,
         "enabled": enabled,
+        "project_name": project_name or None,
     }
     if func is None:
         return lambda fn: _decorate(fn, options)

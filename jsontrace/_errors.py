@@ -66,8 +66,12 @@ def forget_reports() -> None:
 
 
 def safe_repr(value: object) -> str:
-    """``repr(value)``, or a description of the value when its ``__repr__`` raises."""
+    """``repr(value)``, or a description of the value when its ``__repr__`` raises.
+
+    Anything, ``KeyboardInterrupt`` and ``SystemExit`` included: jsontrace calls
+    ``__repr__`` only to record a value, and a trace is no reason to stop the app.
+    """
     try:
         return repr(value)
-    except Exception:
+    except BaseException:
         return f"<{type(value).__qualname__} object (repr failed)>"

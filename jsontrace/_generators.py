@@ -50,7 +50,7 @@ def drive(gen: Generator[Any, Any, Any], run: Run, guard: _EndGuard) -> Generato
         try:
             item = step(value)
         except StopIteration as stop:
-            run.end()
+            run.end(stop.value)  # recorded after the chunks, as LangSmith does
             return stop.value
         except BaseException as exc:
             run.fail(exc)

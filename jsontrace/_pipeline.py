@@ -27,7 +27,6 @@ them.
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from collections.abc import Callable
@@ -36,7 +35,8 @@ from typing import Any, Protocol
 
 from . import format as fmt
 from ._config import CONFIG, Config, on_change
-from ._errors import report_once
+from ._errors import forget_report, report_once
+from ._forklock import LOCK
 from ._writer import SegmentWriter, forget_writer
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "emit_chunk",
     "emit_end",
     "emit_start",
+    "prepare",
     "rebuild",
     "set_sink",
 ]
@@ -71,7 +72,14 @@ def chains_for(config: Config) -> dict[str, list[Processor]]:
 
     last: list[Processor] = []
     if config.redact:
-        last.append(Redactor(keys=config.redact_keys, patterns=config.redact_patterns))
+        last.append(
+            Redactor(
+                keys=config.redact_keys,
+                patterns=config.redact_patterns,
+                max_chars=config.max_chars,
+                max_items=config.max_items,
+            )
+        )
     last.append(Renderer(max_chars=config.max_chars, max_items=config.max_items))
     user = list(config.processors)
     return {
@@ -150,33 +158,22 @@ def _build_chains(sink: Sink) -> dict[str, Emit]:
 
 _writer: SegmentWriter | None = None
 _sink_override: Sink | None = None
-_chains: dict[str, Emit] | None = None  # built on the first event after a change
-_build_lock = threading.Lock()  # taken only while building, never per event
+_chains: dict[str, Emit] | None = None  # built at decoration, or on the first event after a change
+# Each kind's built chain, in a one-item list its emit function holds: reading it
+# costs that function no more than a global would (a dict lookup per event did).
+_ready: dict[str, list[Emit | None]] = {kind: [None] for kind in _METHODS}
+# Taken only while building, never per event. It is the lock a fork waits for: the
+# build imports modules (structlog for user processors), and a child forked mid-import
+# would inherit an import lock held by a thread it does not have, and hang.
+_build_lock = LOCK
 # Set while this thread builds the chains: an event it emits meanwhile (a generator
 # collected by the GC during the build ends its run) waits in _reentrant instead
-# of blocking on _build_lock, which this thread already holds.
+# of building again inside the build.
 _building = threading.local()
 _reentrant: list[dict[str, Any]] = []
-
-
-def _new_lock_in_child() -> None:
-    global _build_lock
-    _build_lock = threading.Lock()
-
-
-def _release_in_parent() -> None:
-    _build_lock.release()
-
-
-if hasattr(os, "register_at_fork"):
-    # A fork waits for a build in progress: the build may import structlog, and a
-    # child forked mid-import would inherit the import lock held by a thread it does
-    # not have, and hang on its first event.
-    os.register_at_fork(
-        before=lambda: _build_lock.acquire(),
-        after_in_parent=_release_in_parent,
-        after_in_child=_new_lock_in_child,
-    )
+# The report keys of events lost since the last event written: forgotten once an
+# event is written again, so that the next loss is reported too (once per outage).
+_lost: set[str] = set()
 
 
 def rebuild() -> None:
@@ -196,6 +193,8 @@ def rebuild() -> None:
                 forget_writer(_writer)
                 _writer = None
         _chains = None
+        for cell in _ready.values():
+            cell[0] = None
 
 
 on_change(rebuild)
@@ -214,12 +213,28 @@ def _build() -> dict[str, Emit]:
                 _writer = _new_writer()
             sink: Sink = _sink_override if _sink_override is not None else _writer
             chains = _chains = _build_chains(sink)
+            for kind, chain in chains.items():
+                _ready[kind][0] = chain
         finally:
             _building.active = False
     while _reentrant:
         event = _reentrant.pop(0)
         chains[event[fmt.EVENT]](event)
     return chains
+
+
+def prepare() -> None:
+    """Build the chains now, if they are not built: before a first run's clock starts.
+
+    Called when a function is decorated, so that the first traced call neither
+    records the library's start-up (imports, compiled patterns) as its own time
+    nor makes the app wait for it. Nothing is written or created on disk.
+    """
+    if _chains is None:
+        try:
+            _build()
+        except Exception as exc:
+            report_once(f"emit:{type(exc).__name__}", f"could not prepare tracing: {exc}")
 
 
 def _new_writer() -> SegmentWriter:
@@ -239,18 +254,24 @@ def current_writer() -> SegmentWriter | None:
     return _writer
 
 
+def _chain_now(kind: str) -> Emit:
+    """The chain of *kind*, built now; or, while this thread builds, a deferral."""
+    if getattr(_building, "active", False):
+        return _reentrant.append
+    return _build()[kind]
+
+
 def _emitter(kind: str) -> Emit:
+    cell = _ready[kind]
+
     def emit_kind(event: dict[str, Any]) -> None:
         try:
-            chains = _chains
-            if chains is None:
-                if getattr(_building, "active", False):
-                    _reentrant.append(event)
-                    return
-                chains = _build()
-            chains[kind](event)
+            (cell[0] or _chain_now(kind))(event)
         except Exception as exc:
             _failed(event, exc)
+            return
+        if _lost:
+            _written_again()
 
     emit_kind.__name__ = f"emit_{_METHODS[kind]}"
     emit_kind.__doc__ = (
@@ -277,7 +298,15 @@ def emit(event: dict[str, Any]) -> None:
 def _failed(event: dict[str, Any], exc: Exception) -> None:
     if sys.is_finalizing():  # a generator ended by interpreter shutdown: nothing to tell
         return
+    key = f"emit:{type(exc).__name__}"
+    _lost.add(key)
     report_once(
-        f"emit:{type(exc).__name__}",
+        key,
         f"could not record a {event.get(fmt.EVENT)} event ({type(exc).__name__}: {exc})",
     )
+
+
+def _written_again() -> None:
+    for key in list(_lost):
+        _lost.discard(key)
+        forget_report(key)

@@ -6,11 +6,19 @@ anywhere in a payload, and secret *shapes* inside strings (``sk-...``,
 ``Bearer ...``, URL passwords ...). The cost matters: every streamed chunk
 passes through it, so each check is gated by cheap substring tests and the
 careful walk runs only for payloads that may hold a secret.
+
+Given the limits the renderer cuts to (``max_chars``, ``max_items``), its cost
+follows what is written, not what the app passed: a string is scanned up to
+:data:`CUT_MARGIN` characters past the cut, a list or dict up to ``max_items``
+entries, and what lies beyond is left as it is for the renderer to cut.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
+import string
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,7 +27,7 @@ import orjson
 from . import format as fmt
 from ._serialize import default, to_jsonable
 
-__all__ = ["ENVELOPE", "REDACTED", "Redactor"]
+__all__ = ["CUT_MARGIN", "ENVELOPE", "REDACTED", "Redactor"]
 
 REDACTED = "[REDACTED]"
 
@@ -62,35 +70,179 @@ _SECRET_KEYS = (
     "cookie",
     "credentials",
 )
-# Tokenizer settings, not secrets: "eos_token": "</s>" stays readable.
-_HARMLESS_KEYS = re.compile(r"(?ai:(?:bos|eos|pad|unk|sep|cls|mask|stop)[_-]?token)\Z")
-# Shapes of tokens inside free text.
-# Each starts at a word boundary, so "task-specific-fine-tuning" is not an "sk-" key;
-# a bearer token must hold a digit or punctuation, so "the bearer instruments" stays.
-_SECRET_PATTERNS = (
-    r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{20,}",  # OpenAI, Anthropic ("sk-ant-..."), project keys
-    r"(?<![A-Za-z0-9])(?i:bearer)\s+(?=[A-Za-z0-9\-._~+/]*[0-9\-._~+/])[A-Za-z0-9\-._~+/]{8,}=*",
-    r"(?<![A-Za-z0-9])gh[pousr]_[A-Za-z0-9]{30,}",  # GitHub tokens
-    r"(?<![A-Za-z0-9])github_pat_[A-Za-z0-9_]{22,}",  # GitHub fine-grained tokens
-    r"(?<![A-Za-z0-9])xox[abposr]-[A-Za-z0-9\-]{10,}",  # Slack tokens
-    r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}",  # AWS access key ids
-    r"(?<![A-Za-z0-9])AIza[0-9A-Za-z\-_]{35}",  # Google API keys
+# Not secrets though they end in "token": tokenizer settings ("eos_token": "</s>") and
+# pagination cursors ("next_page_token", "nextPageToken", AWS's "NextToken",
+# "ContinuationToken"), which a client sends back for the next page of results. Tokens
+# that grant access ("access_token", "refresh_token", "id_token", "session_token")
+# stay secret.
+_HARMLESS_KEYS = re.compile(
+    r"(?:^|[_.\-]|(?<=[a-z0-9])(?=[A-Z]))"
+    r"(?ai:(?:bos|eos|pad|unk|sep|cls|mask|stop|page|next|continuation|pagination|resumption)"
+    r"[_-]?token)\Z"
 )
-# Two more shapes, each searched only when a plain substring test says it may be there:
-# inside the one combined expression they tripled the cost of every streamed token.
+
+# -- token shapes in free text ----------------------------------------------------------
 #
-# HTTP Basic credentials: base64 holding a digit, "+", "/", "=" or a capital after its
-# first letter, so "basic knowledge" and "Basic Income" stay. Gate: "asic" or "ASIC".
-_BASIC_CREDENTIALS = re.compile(
-    r"(?<![A-Za-z0-9])(?i:basic)\s+(?=[A-Za-z0-9+/]*(?:[0-9+/=]|[A-Za-z0-9+/][A-Z]))"
-    r"[A-Za-z0-9+/]{8,}=*"
+# Each pattern starts with a literal, never a look-behind, so that the regex engine
+# jumps from one occurrence of the literal to the next instead of trying every
+# position (with look-behinds, 100 kB of prose cost 40 ms). What the look-behind said,
+# "not right after a letter or digit" (so "task-specific-..." holds no "sk-" key), is
+# checked in Python on the few candidates. A plain `in` test of the literal comes
+# first, so text without it costs one substring search per shape.
+_ALNUM = frozenset(string.ascii_letters + string.digits)
+
+
+class _Shape:
+    """One token shape: two literals every match holds, and the pattern of the whole match."""
+
+    __slots__ = ("anywhere", "candidates", "first", "pattern", "replacement", "second")
+
+    def __init__(
+        self,
+        first: str,
+        pattern: str,
+        *,
+        second: str = "",
+        candidates: str | None = None,
+        anywhere: bool = False,
+        replacement: str = REDACTED,
+    ) -> None:
+        #: Tested with `in` before the pattern runs, in this order (in the lower-cased
+        #: text when there are *candidates*). A single character first: that test is a
+        #: memchr, the cheapest scan of a long text. "" for none.
+        self.first = first
+        self.second = second
+        self.pattern = re.compile(pattern)
+        #: For a pattern that ignores case: a pattern over the lower-cased text finding
+        #: every place a match can start. A case-insensitive pattern has no literal
+        #: prefix for the engine to jump to (2 ms per 100 kB of prose); this one has,
+        #: and it passes over words such as "basic ideas" in C.
+        self.candidates = None if candidates is None else re.compile(candidates)
+        #: The match may follow a letter or digit.
+        self.anywhere = anywhere
+        self.replacement = replacement
+
+    def search(self, text: str, low: str | None, pos: int = 0) -> re.Match[str] | None:
+        """The first match at or after *pos*; *low* is ``text.lower()`` of the same length, or None."""
+        while True:
+            if self.candidates is not None and low is not None:
+                candidate = self.candidates.search(low, pos)
+                if candidate is None:
+                    return None
+                start = candidate.start()
+                match = self.pattern.match(text, start)
+                if match is None:
+                    pos = start + 1
+                    continue
+            else:
+                match = self.pattern.search(text, pos)
+                if match is None:
+                    return None
+                start = match.start()
+            if self.anywhere or start == 0 or text[start - 1] not in _ALNUM:
+                return match
+            pos = start + 1
+
+    def sub(self, text: str, low: str | None) -> str:
+        """*text* with every match replaced; the very same object when nothing matched."""
+        pieces: list[str] = []
+        last = 0
+        match = self.search(text, low)
+        while match is not None:
+            pieces.append(text[last : match.start()])
+            pieces.append(match.expand(self.replacement))
+            last = match.end()
+            match = self.search(text, low, last)
+        if not pieces:
+            return text
+        pieces.append(text[last:])
+        return "".join(pieces)
+
+
+_SHAPES = (
+    # OpenAI, Anthropic ("sk-ant-..."), project keys
+    _Shape("-", r"sk-[A-Za-z0-9_\-]{20,}", second="sk-"),
+    # A bearer token must hold a digit or punctuation, so "the bearer instruments" stays.
+    _Shape(
+        "bearer",
+        r"(?ai:bearer)\s+(?=[A-Za-z0-9\-._~+/]*[0-9\-._~+/])[A-Za-z0-9\-._~+/]{8,}=*",
+        candidates=r"bearer\s+[a-z0-9\-._~+/]{8}",
+    ),
+    _Shape("_", r"gh[pousr]_[A-Za-z0-9]{30,}"),  # GitHub tokens
+    _Shape("_", r"github_pat_[A-Za-z0-9_]{22,}", second="github_pat_"),  # fine-grained ones
+    _Shape("-", r"xox[abposr]-[A-Za-z0-9\-]{10,}", second="xox"),  # Slack tokens
+    # AWS access key ids (temporary ones too), Google API keys
+    _Shape("A", r"A(?:[KS]IA[0-9A-Z]{16}|Iza[0-9A-Za-z\-_]{35})"),
+    # HTTP Basic credentials: base64 holding a digit, "+", "/", "=" or a capital after
+    # its first letter, so "basic knowledge" and "Basic Income" stay.
+    _Shape(
+        "basic",
+        r"(?ai:basic)\s+(?=[A-Za-z0-9+/]*(?:[0-9+/=]|[A-Za-z0-9+/][A-Z]))[A-Za-z0-9+/]{8,}=*",
+        candidates=r"basic\s+[a-z0-9+/]{8}",
+    ),
+    # The password in a URL: "https://user:[REDACTED]@host" (the user is kept).
+    _Shape(
+        "@",
+        r"://([^\s/?#@:]{1,256}:)[^\s/?#@]{1,256}@",
+        second="://",
+        anywhere=True,
+        replacement=r"://\1" + REDACTED + "@",
+    ),
 )
-# The password in a URL: "https://user:[REDACTED]@host" (the user is kept). Gate: "://".
-_URL_PASSWORD = re.compile(r"(?<=://)([^\s/?#@:]{1,256}:)[^\s/?#@]{1,256}(?=@)")
-# The pre-check over a rendered dict or list value. It must find at least everything
-# the exact checks find (a false alarm only costs the slow path), and cost well under
-# a microsecond: Python's re pays per attempted position, so each part is anchored on
-# bytes that are rare in ordinary values.
+
+
+def _may_hold_shape(text: str) -> bool:
+    """One character every shape holds, for each: False means no shape can be there."""
+    return "-" in text or "_" in text or "A" in text or "@" in text or "b" in text or "B" in text
+
+
+def _has_shape(text: str) -> bool:
+    """Whether *text* holds one of the token shapes."""
+    low = _lowered(text)
+    for shape in _SHAPES:
+        if shape.candidates is None:
+            if shape.first in text and shape.second in text and shape.search(text, None):
+                return True
+        elif low is not None and shape.first in low and shape.search(text, _same(low, text)):
+            return True
+    return False
+
+
+def _sub_shapes(text: str) -> str:
+    """*text* with every token shape replaced; the very same object when there was none."""
+    for shape in _SHAPES:
+        if shape.candidates is None:
+            if shape.first in text and shape.second in text:
+                text = shape.sub(text, None)
+        else:
+            low = _lowered(text)  # again: an earlier shape may have changed the text
+            if low is not None and shape.first in low:
+                text = shape.sub(text, _same(low, text))
+    return text
+
+
+def _lowered(text: str) -> str | None:
+    """``text.lower()`` if a shape that ignores case may be there (all hold a "b")."""
+    return text.lower() if "b" in text or "B" in text else None
+
+
+def _same(low: str, text: str) -> str | None:
+    # str.lower() keeps the length but for a few letters ("İ" becomes two): then the
+    # positions differ, and the shape's pattern searches the text on its own.
+    return low if len(low) == len(text) else None
+
+
+#: Characters scanned past the cut (``max_chars``): a secret that starts before the
+#: cut and ends within the margin is redacted whole, so that cutting never leaves part
+#: of it readable. Every built-in shape is shorter, or an unbounded run of key
+#: characters that is redacted as far as it was scanned.
+CUT_MARGIN = 1024
+
+# -- the pre-check over a rendered dict or list ------------------------------------------
+#
+# It must find at least everything the exact checks find (a false alarm only costs the
+# slow path), and cost well under a microsecond: Python's re pays per attempted
+# position, so each part is anchored on bytes that are rare in ordinary values.
 #
 # Token shapes ending in "-" or "_", searched in the reversed, lower-cased text:
 # anchored on the "-" or "_", then the letters before it.
@@ -101,7 +253,6 @@ _CAPITAL_SHAPES = re.compile(rb"A(?:[KS]IA|Iza)")
 # not ASCII.
 _BEARER = b"bearer"
 _BASIC = b"basic"
-_KEEP_USER = r"\1" + REDACTED
 # Basic credentials as rendered JSON: the whitespace may be escaped or not ASCII.
 _BASIC_JSON = re.compile(
     rb"(?i:basic)(?:\s|\\[tnr]|\\u[0-9a-fA-F]{4}|[\x80-\xff])+"
@@ -109,7 +260,11 @@ _BASIC_JSON = re.compile(
 )
 # A URL with a password, as rendered JSON (quotes end the string).
 _URL_PASSWORD_JSON = re.compile(rb'://[^\s/?#@:"]{1,256}:[^\s/?#@"]{1,256}@')
+# As the renderer renders: numpy arrays are lists here too, not their repr.
+_RENDER_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
 _SCALARS = (int, float, bool)
+_CONTAINERS = (dict, list)
 # The keys of a run.chunk event exactly as the library writes it.
 _CHUNK_SHAPE = frozenset(
     {fmt.EVENT, fmt.RUN_ID, fmt.TRACE_ID, fmt.VERSION, fmt.TS, fmt.CHUNK_SEQ, fmt.CHUNK_VALUE}
@@ -134,9 +289,12 @@ _WHOLE: Any = object()  # marks a field redacted as a whole
 _KEY_CACHE_SIZE = 4096
 # A dict with at most this many plain entries is checked directly, key by key.
 _DIRECT_ITEMS = 32
-# Limits for making a value plain data before scanning it: none that matter (the
-# Renderer truncates afterwards; redacting first means no secret is cut in two).
-_SCAN_CHARS = _SCAN_ITEMS = 1 << 62
+_NO_LIMIT = sys.maxsize
+
+
+def _blank(value: Any) -> bool:
+    """None or "": nothing a secret key could hide (never asks the value itself)."""
+    return value is None or (type(value) is str and not value)
 
 
 class Redactor:
@@ -145,26 +303,45 @@ class Redactor:
     It runs on the event dict, before rendering, so that truncation can never
     cut a secret in two and leave half of it readable. Per payload field:
 
-    * a string (every streamed token) is searched once with the exact token
-      patterns;
+    * a string (every streamed token) is tested for the literals token shapes
+      start with, and searched for the shapes only when one is there;
     * a dict or list (inputs, outputs, metadata) is rendered with orjson, which
       also converts objects such as pydantic models, and the bytes are
       pre-checked for anything that looks like a secret key or token; only on a
       hit is it parsed back and walked, every key and string;
     * numbers, booleans, None and empty containers cost nothing.
 
+    Given *max_chars* and *max_items*, the limits the renderer cuts to, it
+    scans only what will be written: strings up to :data:`CUT_MARGIN`
+    characters past the cut, and the first *max_items* entries of a value
+    whose rendering is too long to be written whole (walked, not pre-checked).
+    Without them, everything is scanned.
+
+    It never asks a value for its truth, length or equality (a numpy array
+    answers those with an error): it looks only at types.
+
     Custom *patterns* cannot be pre-checked on JSON text reliably (escapes,
     anchors, Unicode classes differ), so with any of them every dict or list
-    is walked: a few microseconds more per event.
+    is walked and every string searched: a few microseconds more per event.
     """
 
-    def __init__(self, *, keys: Iterable[str] = (), patterns: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        keys: Iterable[str] = (),
+        patterns: Iterable[str] = (),
+        max_chars: int | None = None,
+        max_items: int | None = None,
+    ) -> None:
         extra_patterns = tuple(patterns)
         names = sorted({*(_SECRET_KEYS), *(k.lower() for k in keys)}, key=len, reverse=True)
         alternatives = "|".join(re.escape(name).replace("_", "[_-]?") for name in names)
         # Case-insensitive for the name, case-sensitive for the camelCase hump before it.
         self._key = re.compile(rf"(?:^|[_.\-]|(?<=[a-z0-9])(?=[A-Z]))(?ai:{alternatives})\Z")
-        self._text = re.compile("|".join(f"(?:{p})" for p in (*_SECRET_PATTERNS, *extra_patterns)))
+        # The user's patterns, joined: one search per string (they cannot be gated).
+        self._extra = (
+            re.compile("|".join(f"(?:{p})" for p in extra_patterns)) if extra_patterns else None
+        )
         # In the reversed text a key reads ':"yek_ipa...': anchored on ':"', which only
         # ends keys (inside strings a quote is escaped). The exact check is in _scrub.
         reversed_names = b"|".join(
@@ -182,6 +359,19 @@ class Redactor:
         self._pair_gate = re.compile(b'[\\[,]\\["[^"]{0,64}?(?:' + forward_names + b')",')
         self._always = bool(extra_patterns)
         self._key_cache: dict[str, bool] = {}
+        #: Strings are scanned up to here: the cut plus the margin.
+        self._scan_chars = _NO_LIMIT if max_chars is None else max_chars + CUT_MARGIN
+        #: Containers are scanned up to this many entries.
+        self._max_items = _NO_LIMIT if max_items is None else max_items
+        # A rendering shorter than this holds no string or list the renderer cuts (as in
+        # Renderer: a character is one byte or more, a list item two), so pre-checking
+        # it whole scans only what is written.
+        self._whole_below = (
+            _NO_LIMIT if max_chars is None or max_items is None else min(max_chars, 2 * max_items)
+        )
+        # Chunk events of this shape take the fast path; custom patterns cannot be
+        # gated, so with any of them none does.
+        self._chunk_shape = frozenset() if extra_patterns else _CHUNK_SHAPE
 
     def _may_hold_secret(self, rendered: bytes) -> bool:
         lowered = rendered.lower()
@@ -198,25 +388,29 @@ class Redactor:
         )
 
     def __call__(self, _logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
-        if event_dict.keys() == _CHUNK_SHAPE:
+        if event_dict.keys() == self._chunk_shape:
             # The hottest event: one payload field, usually a short string token.
             chunk = event_dict[fmt.CHUNK_VALUE]
-            if type(chunk) is str:
-                # _in_text() inlined, and only its cheap gates: a hit goes the long way.
-                if (
-                    self._text.search(chunk) is None
-                    and "://" not in chunk
-                    and "asic" not in chunk
-                    and "ASIC" not in chunk
+            kind = type(chunk)
+            if kind is str:
+                # _may_hold_shape() inlined: a hit goes the long way. Each test is a
+                # memchr, so a long chunk costs little more here.
+                if not (
+                    "-" in chunk
+                    or "_" in chunk
+                    or "A" in chunk
+                    or "@" in chunk
+                    or "b" in chunk
+                    or "B" in chunk
                 ):
                     return event_dict
-            elif chunk is None or type(chunk) in _SCALARS:
+            elif chunk is None or kind in _SCALARS:
                 return event_dict
         found: list[tuple[str, Any]] | None = None
         for key, value in event_dict.items():
             if value is None or key in _NOT_SCANNED:
                 continue
-            if key not in _PAYLOAD and value != "" and self._is_secret_key(key):
+            if key not in _PAYLOAD and not _blank(value) and self._is_secret_key(key):
                 # A field a user processor added under a secret name: gone whole, as a
                 # secret key's value is inside a payload.
                 if found is None:
@@ -227,7 +421,7 @@ class Redactor:
             if kind is str:
                 if not self._in_text(value):
                     continue
-            elif kind in _SCALARS or not value:
+            elif kind in _SCALARS or (kind in _CONTAINERS and not value):
                 continue
             else:
                 value = self._suspect(value)
@@ -243,27 +437,34 @@ class Redactor:
             if value is _WHOLE:
                 event_dict[key] = REDACTED
                 paths.append(key)
-            else:
-                event_dict[key] = self._scrub(value, key, paths)
+                continue
+            before = len(paths)
+            scrubbed = self._scrub(value, key, paths)
+            if len(paths) > before:
+                # Only then: a false alarm of the pre-checks leaves the app's own value,
+                # which the renderer writes (and cuts) exactly as with redaction off.
+                event_dict[key] = scrubbed
         if paths:
             event_dict[fmt.REDACTED] = paths
         return event_dict
 
     def _suspect(self, value: Any) -> Any:
-        """*value* as plain JSON data if it may hold a secret, else None."""
+        """*value* as plain data to walk if it may hold a secret, else None."""
         if type(value) is dict and len(value) <= _DIRECT_ITEMS and not self._always:
             verdict = self._check_flat(value)
             if verdict is not None:
                 return value if verdict else None
         try:
-            rendered = orjson.dumps(value, default=default, option=orjson.OPT_NON_STR_KEYS)
+            rendered: bytes | None = orjson.dumps(value, default=default, option=_RENDER_OPTIONS)
         except (TypeError, orjson.JSONEncodeError):
-            # A cycle, a huge int...: the careful walk makes it plain data first.
-            value = to_jsonable(value, max_chars=_SCAN_CHARS, max_items=_SCAN_ITEMS)
-            rendered = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
-        if not self._always and not self._may_hold_secret(rendered):
-            return None
-        return orjson.loads(rendered)
+            rendered = None  # a cycle, a huge int...: walked below
+        if rendered is not None and len(rendered) <= self._whole_below:
+            if not self._always and not self._may_hold_secret(rendered):
+                return None
+            return orjson.loads(rendered)
+        # Too long to be written whole: the pre-check would scan what the renderer
+        # drops. Walk what will be written instead, leaving the rest as it is.
+        return to_jsonable(value, max_chars=None, max_items=self._max_items, keep_rest=True)
 
     def _check_flat(self, value: dict[Any, Any]) -> bool | None:
         """For a dict of plain values (inputs, metadata): whether it holds a secret.
@@ -287,12 +488,14 @@ class Redactor:
         return False
 
     def _in_text(self, text: str) -> bool:
-        """Whether free text holds something shaped like a secret."""
-        return (
-            self._text.search(text) is not None
-            or ("://" in text and _URL_PASSWORD.search(text) is not None)
-            or (("asic" in text or "ASIC" in text) and _BASIC_CREDENTIALS.search(text) is not None)
-        )
+        """Whether free text holds something shaped like a secret, as far as it is written."""
+        if len(text) > self._scan_chars:
+            text = text[: self._scan_chars]
+        if self._extra is not None and self._extra.search(text) is not None:
+            return True
+        # The one-character gates first: most short text stops there, and for long text
+        # they are what _has_shape would test first anyway.
+        return _may_hold_shape(text) and _has_shape(text)
 
     def _is_secret_key(self, key: str) -> bool:
         verdict = self._key_cache.get(key)
@@ -303,40 +506,69 @@ class Redactor:
             self._key_cache[key] = verdict
         return verdict
 
+    def _scrub_text(self, text: str) -> str:
+        """*text* with every secret shape replaced; the very same object when there was none."""
+        if self._extra is not None:
+            replaced, count = self._extra.subn(REDACTED, text)
+            if count:
+                text = replaced
+        return _sub_shapes(text)
+
+    def _scrub_str(self, text: str) -> str:
+        """:meth:`_scrub_text` of what will be written, the rest left as it is."""
+        scan = self._scan_chars
+        if len(text) <= scan:
+            return self._scrub_text(text)
+        end = scan
+        while True:
+            piece = text[:end]
+            head = self._scrub_text(piece)
+            # Redactions shorten the head; scan on until the margin past the cut is
+            # scanned text again, so the renderer's cut never reaches unscanned text.
+            if len(head) >= scan or end >= len(text):
+                break
+            end += scan - len(head)
+        return text if head is piece else head + text[end:]
+
     def _scrub(self, value: Any, path: str, paths: list[str]) -> Any:
         if isinstance(value, str):
-            scrubbed = self._text.sub(REDACTED, value)
-            if "://" in scrubbed:
-                scrubbed = _URL_PASSWORD.sub(_KEEP_USER, scrubbed)
-            if "asic" in scrubbed or "ASIC" in scrubbed:
-                scrubbed = _BASIC_CREDENTIALS.sub(REDACTED, scrubbed)
+            scrubbed = self._scrub_str(value)
             if scrubbed != value:
                 paths.append(path)
             return scrubbed
         if isinstance(value, dict):
             out = {}
-            for key, item in value.items():
+            entries = iter(value.items())
+            for key, item in itertools.islice(entries, self._max_items):
                 where = f"{path}.{key}"
-                if item not in (None, "") and self._is_secret_key(key):
+                if not _blank(item) and self._is_secret_key(key):
                     out[key] = REDACTED
                     paths.append(where)
                 else:
                     out[key] = self._scrub(item, where, paths)
+            out.update(entries)  # past max_items: cut by the renderer, never written
             return out
         if isinstance(value, list):
-            if _is_pair_list(value):  # headers as [name, value] pairs
-                return [
-                    self._scrub_pair(item, f"{path}[{i}]", paths) for i, item in enumerate(value)
+            scanned = value[: self._max_items]
+            if _is_pair_list(scanned):  # headers as [name, value] pairs
+                out_list = [
+                    self._scrub_pair(item, f"{path}[{i}]", paths) for i, item in enumerate(scanned)
                 ]
-            return [self._scrub(item, f"{path}[{i}]", paths) for i, item in enumerate(value)]
+            else:
+                out_list = [
+                    self._scrub(item, f"{path}[{i}]", paths) for i, item in enumerate(scanned)
+                ]
+            out_list.extend(value[self._max_items :])
+            return out_list
         return value
 
     def _scrub_pair(self, pair: list[Any], path: str, paths: list[str]) -> list[Any]:
         name, item = pair
-        if item not in (None, "") and self._is_secret_key(name):
+        if not _blank(item) and self._is_secret_key(name):
             paths.append(f"{path}[1]")
             return [name, REDACTED]
-        return [name, self._scrub(item, f"{path}[1]", paths)]
+        # The name is text too (a row of a frame looks like a pair): scanned like any string.
+        return [self._scrub(name, f"{path}[0]", paths), self._scrub(item, f"{path}[1]", paths)]
 
 
 def _is_pair_list(value: list[Any]) -> bool:

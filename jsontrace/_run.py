@@ -2,7 +2,15 @@
 
 Every method a decorator calls on a :class:`Run` is total: it contains any
 failure of user hooks (``reduce_fn``, ``process_*``) or of the pipeline, so the
-traced code never sees an exception that is not its own.
+traced code never sees an exception that is not its own. A hook that raises
+``KeyboardInterrupt`` or ``SystemExit`` (any ``BaseException`` that is not an
+``Exception``) asks to stop the program: the run records what it can and writes
+its event first, then the exception goes on. Tracing never swallows a stop.
+
+A run belongs to the process that started it. In a child forked while the run
+was going (a generator iterated on in the child), the run writes nothing: its
+chunks and its end are the parent's to write, and the child's file holds only
+the runs the child starts itself.
 """
 
 from __future__ import annotations
@@ -11,13 +19,17 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from time import perf_counter_ns, time_ns
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import format as fmt
+from ._config import CONFIG
 from ._errors import report_once, safe_repr
 from ._host import HOST
 from ._ids import uuid7
 from ._pipeline import emit_chunk, emit_end, emit_start
+
+if TYPE_CHECKING:
+    from ._context import Parent
 
 __all__ = ["Hooks", "Run"]
 
@@ -33,6 +45,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_update_pid)
 
 _UNSET: Any = object()
+_ALL = sys.maxsize
 
 
 def _is_cancellation(exc: BaseException) -> bool:
@@ -61,6 +74,9 @@ class Hooks:
 
 _NO_HOOKS = Hooks()
 
+#: Called once a run's end is written, with the run and its end event (``on_end``).
+EndHook = Callable[["Run", dict[str, Any]], None]
+
 
 class Run:
     """One traced call: a function, a generator's whole stream, or a ``trace()`` block.
@@ -75,11 +91,17 @@ class Run:
         "_extra_outputs",
         "_first_chunk_ns",
         "_hooks",
+        "_keep",
         "_meta_changed",
+        "_on_end",
         "_outputs",
         "_owner_pid",
+        "_parent",
         "_perf_start",
         "_seq",
+        "_start_ns",
+        "_stop",
+        "_usage",
         "_warnings",
         "is_generator",
         "metadata",
@@ -108,13 +130,19 @@ class Run:
         inputs: Any = None,
         tags: Iterable[str] = (),
         metadata: Mapping[str, Any] | None = None,
-        parent: Run | None,
+        parent: Parent | None,
         hooks: Hooks = _NO_HOOKS,
         is_generator: bool = False,
         warnings: list[str] | None = None,
+        run_id: str | None = None,
+        on_end: EndHook | None = None,
     ) -> None:
-        """Start a run under *parent* (None: a new trace) now, and write its ``run.start`` event."""
-        self.run_id = uuid7()
+        """Start a run under *parent* (None: a new trace) now, and write its ``run.start`` event.
+
+        *parent* is a :class:`Run` or a run in another process (continued from
+        headers); *run_id* a canonical UUID chosen by the caller (default: a new UUIDv7).
+        """
+        self.run_id = run_id or uuid7()
         self.trace_id = parent.trace_id if parent is not None else self.run_id
         self.parent_run_id = parent.run_id if parent is not None else None
         self.name = name
@@ -124,6 +152,11 @@ class Run:
         self.is_generator = is_generator
         self._hooks = hooks
         self._chunks: list[Any] = []
+        # Without reduce_fn the end event writes at most max_items chunks (the renderer
+        # cuts the rest), so only those are kept: a stream of millions of chunks holds
+        # what it will write. reduce_fn needs them all, and so does an llm run, whose
+        # token usage is read from its chunks at the end (the last ones, for OpenAI).
+        self._keep = CONFIG.max_items if hooks.reduce_fn is None and run_type != "llm" else _ALL
         self._seq = 0
         self._first_chunk_ns = 0
         self._outputs: Any = _UNSET
@@ -132,7 +165,12 @@ class Run:
         self._ended = False
         self._meta_changed = False
         self._warnings = warnings
-        self._perf_start = perf_counter_ns()
+        # Kept for to_headers(): the dotted order names every ancestor with its start time.
+        self._parent = parent
+        self._on_end = on_end
+        self._start_ns = ts = time_ns()
+        self._stop: BaseException | None = None
+        self._usage: Any = None
         # The keys are format.py's names written out: a dict display of literal keys
         # is built in one step, while 13 `fmt.X` lookups cost half a microsecond.
         # tests/test_format_keys.py checks that they match format.py.
@@ -142,7 +180,7 @@ class Run:
                 "run_id": self.run_id,
                 "trace_id": self.trace_id,
                 "v": 1,
-                "ts": time_ns(),
+                "ts": ts,
                 "parent_run_id": self.parent_run_id,
                 "name": name,
                 "run_type": run_type,
@@ -153,6 +191,9 @@ class Run:
                 "host": HOST,
             }
         )
+        # The clock starts once the start event is written: the first event of a
+        # process opens its file, and that is the tracer's time, not the run's.
+        self._perf_start = perf_counter_ns()
 
     def __repr__(self) -> str:
         return f"<Run {self.name!r} {self.run_type} run_id={self.run_id}>"
@@ -175,6 +216,17 @@ class Run:
             self.tags.extend([tag] if isinstance(tag, str) else tag)
         self._meta_changed = True
 
+    def to_headers(self) -> dict[str, str]:
+        """HTTP headers that continue this run's trace in another process or service.
+
+        ``langsmith-trace`` and ``baggage`` as LangSmith writes them, and W3C
+        ``traceparent``; the other side passes them as ``parent`` (see
+        ``docs/format.md``, "Traces that cross processes").
+        """
+        from ._headers import to_headers
+
+        return to_headers(self)
+
     def set_outputs(self, outputs: Any) -> None:
         """Record *outputs* as the run's outputs, instead of the return value or chunks."""
         self._outputs = outputs
@@ -189,12 +241,21 @@ class Run:
             self._extra_outputs = {}
         self._extra_outputs.update(outputs)
 
+    def set_usage(self, usage: Mapping[str, Any]) -> None:
+        """Record the run's token usage, written with its end as the normalised ``usage``.
+
+        Any shape jsontrace reads is accepted: LangSmith's ``usage_metadata``
+        (``input_tokens``, ``output_tokens``, ...), an OpenAI or Anthropic
+        ``usage``. It takes precedence over usage found in the outputs.
+        """
+        self._usage = usage
+
     # -- for the decorators -------------------------------------------------------------
 
     def chunk(self, value: Any) -> None:
         """Record one streamed chunk (after ``process_chunk``) as a ``run.chunk`` event."""
-        if self._ended:
-            return
+        if self._ended or self._owner_pid != _pid:
+            return  # ended, or iterated on in a forked child: not this process's run
         process = self._hooks.process_chunk
         if process is not None:
             value = self._call_hook(
@@ -205,7 +266,8 @@ class Run:
         ns = time_ns()
         if seq == 0:
             self._first_chunk_ns = perf_counter_ns()
-        self._chunks.append(value)
+        if seq < self._keep:
+            self._chunks.append(value)
         emit_chunk(  # literal keys, as in __init__
             {
                 "event": "run.chunk",
@@ -217,9 +279,19 @@ class Run:
                 "chunk": value,
             }
         )
+        if process is not None and self._stop is not None:
+            # process_chunk asked to stop: the stream ends here, recorded as ended by it.
+            stop, self._stop = self._stop, None
+            self.fail(stop)
+            raise stop
 
     def end(self, outputs: Any = None) -> None:
-        """End the run ``ok`` with *outputs* (for generators: the recorded chunks, reduced)."""
+        """End the run ``ok`` with *outputs*.
+
+        For generators the outputs are the recorded chunks, reduced; *outputs*
+        is then the generator's return value, appended to the chunks when not
+        None, as LangSmith records it.
+        """
         self._end(fmt.OK, outputs, None)
 
     def fail(self, exc: BaseException) -> None:
@@ -242,6 +314,16 @@ class Run:
             report_once("end", f"could not build the end of run {self.name!r}: {safe_repr(err)}")
             event = self._end_event(status, None, None, minimal=True)
         emit_end(event)
+        if self._on_end is not None:
+            # The hook contains the user's callback itself; this is belt and braces.
+            try:
+                self._on_end(self, event)
+            except Exception as err:
+                report_once("on_end", f"on_end of {self.name!r} failed: {safe_repr(err)}")
+        stop = self._stop
+        if stop is not None:  # a hook asked to stop: now that the end is written
+            self._stop = None
+            raise stop
 
     def _end_event(
         self, status: str, outputs: Any, exc: BaseException | None, minimal: bool = False
@@ -252,7 +334,7 @@ class Run:
         elif self._outputs is not _UNSET:
             recorded = self._outputs
         elif self.is_generator:
-            recorded = self._reduce()
+            recorded = self._reduce(outputs)
         else:
             recorded = outputs
         if self._extra_outputs and not minimal:
@@ -286,6 +368,18 @@ class Run:
             event[fmt.FIRST_CHUNK_MS] = (
                 (self._first_chunk_ns - self._perf_start) / 1e6 if self._seq else None
             )
+        if self.run_type == "llm" or self._usage is not None:
+            from ._llm import annotate  # imported by the first llm run only
+
+            returned = () if self.is_generator or outputs is recorded else (outputs,)
+            annotate(
+                event,
+                explicit=self._usage,
+                outputs=(recorded, *returned),
+                chunks=self._chunks,
+                metadata=self.metadata,
+                name=self.name,
+            )
         if self._meta_changed:
             event[fmt.TAGS] = self.tags
             event[fmt.METADATA] = self.metadata
@@ -293,22 +387,32 @@ class Run:
             event[fmt.TRACE_WARNINGS] = self._warnings
         return event
 
-    def _reduce(self) -> Any:
+    def _reduce(self, returned: Any) -> Any:
+        # LangSmith appends a generator's return value (when not None) to its outputs,
+        # and reduce_fn sees it too.
+        values = self._chunks if returned is None else [*self._chunks, returned]
         reduce_fn = self._hooks.reduce_fn
         if reduce_fn is None:
-            return self._chunks
-        # If reduce_fn fails, the chunks themselves are still a faithful record.
-        return self._call_hook("reduce_fn", reduce_fn, self._chunks, fallback=self._chunks)
+            dropped = self._seq - len(self._chunks)
+            if dropped > 0:  # only max_items chunks were kept: the rest is said, as cut
+                from ._serialize import items_mark
+
+                return [*self._chunks, items_mark(dropped + (returned is not None))]
+            return values
+        # If reduce_fn fails, the values themselves are still a faithful record.
+        return self._call_hook("reduce_fn", reduce_fn, values, fallback=values)
 
     def _call_hook(
         self, label: str, hook: Callable[[Any], Any], value: Any, fallback: Any = None
     ) -> Any:
         try:
             return hook(value)
-        except Exception as exc:
+        except BaseException as exc:
             message = f"{label} of {self.name!r} raised {type(exc).__name__}: {safe_repr(exc)}"
             self.warn(message)
             report_once(f"hook:{self.name}:{label}", message)
+            if not isinstance(exc, Exception):
+                self._stop = exc  # raised once this run's event is written
             return fallback
 
     def warn(self, message: str) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from . import _context
 from ._config import CONFIG
-from ._context import current_run
 from ._errors import report_once, safe_repr
+from ._extra import parse_extra
 from ._inputs import make_binder
 from ._run import Hooks, Run
+from ._run_tree import end_hook
+from ._tracing_context import place, tracing_forced
 
 __all__ = ["Spec"]
 
@@ -24,6 +27,7 @@ class Spec:
         "metadata",
         "name",
         "process_inputs",
+        "project_name",
         "run_type",
         "tags",
     )
@@ -41,11 +45,13 @@ class Spec:
         process_outputs: Callable[[Any], Any] | None,
         process_chunk: Callable[[Any], Any] | None,
         enabled: bool | None,
+        project_name: str | None = None,
     ) -> None:
         self.name = name or getattr(fn, "__name__", None) or safe_repr(fn)
         self.run_type = run_type
         self.metadata = dict(metadata) if metadata else {}
-        self.tags = list(tags) if tags else []
+        self.tags = list(dict.fromkeys(tags)) if tags else []
+        self.project_name = project_name
         self.hooks = Hooks(reduce_fn, process_outputs, process_chunk)
         self.process_inputs = process_inputs
         self.enabled = enabled
@@ -53,7 +59,9 @@ class Spec:
 
     def active(self) -> bool:
         enabled = self.enabled
-        return CONFIG.enabled if enabled is None else enabled
+        if enabled is not None:
+            return enabled
+        return CONFIG.enabled or (_context.forcing and tracing_forced())
 
     def start(
         self,
@@ -63,29 +71,33 @@ class Spec:
         *,
         generator: bool,
     ) -> Run | None:
-        """Start a run for a call, or return None if jsontrace itself failed (reported once).
+        """Start a run for a call, or return None: not traced here, or jsontrace itself failed (reported once).
 
-        *extra* is LangSmith's call-time ``langsmith_extra`` (name, tags, metadata).
+        *extra* is LangSmith's call-time ``langsmith_extra`` (see :mod:`jsontrace._extra`);
+        where the run goes and what it inherits is :func:`jsontrace._tracing_context.place`.
         """
         try:
+            call = parse_extra(extra) if extra is not None else None
+            placed = place(self.tags, self.metadata, self.project_name, call, self.enabled)
+            if placed is None:  # switched off by a tracing_context block
+                return None
+            parent, tags, metadata = placed
             warnings: list[str] | None = None
+            stop: BaseException | None = None
             inputs = self.bind(args, kwargs)
             if self.process_inputs is not None:
                 try:
                     inputs = self.process_inputs(inputs)
-                except Exception as exc:
+                except BaseException as exc:
                     # Record nothing rather than what process_inputs was meant to hide.
                     message = f"process_inputs of {self.name!r} raised {type(exc).__name__}: {safe_repr(exc)}"
                     report_once(f"hook:{self.name}:process_inputs", message)
                     inputs, warnings = {}, [message]
-            name, tags, metadata = self.name, self.tags, self.metadata
-            if extra:
-                name = extra.get("name") or name
-                tags = [*tags, *(extra.get("tags") or ())]
-                metadata = {**metadata, **(extra.get("metadata") or {})}
-            return Run(
-                name,
-                parent=current_run.get(),
+                    if not isinstance(exc, Exception):
+                        stop = exc  # KeyboardInterrupt, SystemExit: see _run
+            run = Run(
+                (call.name if call is not None else None) or self.name,
+                parent=parent,
                 run_type=self.run_type,
                 inputs=inputs,
                 tags=tags,
@@ -93,7 +105,14 @@ class Spec:
                 hooks=self.hooks,
                 is_generator=generator,
                 warnings=warnings,
+                run_id=call.run_id if call is not None else None,
+                on_end=end_hook(call.on_end) if call is not None and call.on_end else None,
             )
+            if stop is not None:
+                # The call stops before the function runs: its run ends here, with the stop.
+                run.fail(stop)
+                raise stop
+            return run
         except Exception as exc:
             report_once(f"start:{self.name}", f"could not trace {self.name!r}: {safe_repr(exc)}")
             return None

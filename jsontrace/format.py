@@ -11,7 +11,7 @@ and third-party readers import it without pulling in the writer.
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final, Literal, TypedDict
 
 __all__ = [
     "CANCELLED",
@@ -32,6 +32,7 @@ __all__ = [
     "HOST",
     "INPUTS",
     "METADATA",
+    "MODEL",
     "NAME",
     "OK",
     "OUTPUTS",
@@ -48,8 +49,10 @@ __all__ = [
     "TRACE_WARNINGS",
     "TRUNCATION_MARK",
     "TS",
+    "USAGE",
     "VERSION",
     "Status",
+    "Usage",
 ]
 
 FORMAT_VERSION: Final = 1
@@ -88,6 +91,10 @@ ERROR: Final = "error"
 CHUNK_COUNT: Final = "chunk_count"
 DURATION_MS: Final = "duration_ms"
 FIRST_CHUNK_MS: Final = "first_chunk_ms"
+# Optional on run.end, for llm runs (and runs given usage explicitly): the model's name
+# and one normalised token usage object (:class:`Usage`), whatever shape the SDK used.
+MODEL: Final = "model"
+USAGE: Final = "usage"
 
 # Optional on any event: dotted paths of values replaced by the redaction processor.
 REDACTED: Final = "redacted"
@@ -96,6 +103,31 @@ REDACTED: Final = "redacted"
 TRACE_WARNINGS: Final = "trace_warnings"
 
 Status = Literal["ok", "error", "cancelled"]
+
+
+class _UsageTokens(TypedDict):
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+
+
+class Usage(_UsageTokens, total=False):
+    """The ``usage`` object of ``run.end``: LangSmith's ``UsageMetadata`` keys.
+
+    ``input_tokens`` counts every prompt token, cached ones included (Anthropic's
+    cache reads and writes are added in, as LangSmith does), so the details are
+    parts of it: ``input_token_details`` has ``cache_read``, ``cache_creation``,
+    ``audio``; ``output_token_details`` has ``reasoning``, ``audio``. The costs
+    (US dollars) appear only when the traced code stated them itself.
+    """
+
+    input_token_details: dict[str, int]
+    output_token_details: dict[str, int]
+    input_cost: float
+    output_cost: float
+    total_cost: float
+
+
 OK: Final = "ok"
 ERROR_STATUS: Final = "error"
 CANCELLED: Final = "cancelled"

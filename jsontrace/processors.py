@@ -35,6 +35,8 @@ __all__ = ["REDACTED", "Redactor", "Renderer", "merge_contextvars", "stamp_time"
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
 
+_modules = sys.modules
+
 # (second, its text) in one tuple: threads stamp concurrently, and a pair of globals
 # could be read half-updated, giving an event the text of another second.
 _second_cache: tuple[int, str] = (-1, "")
@@ -67,7 +69,7 @@ def merge_contextvars(_logger: Any, _method: str, event_dict: dict[str, Any]) ->
     """
     # Nothing can be bound before the app imports structlog; jsontrace itself does not
     # import it for this (get_contextvars walks the whole context, about a microsecond).
-    module = sys.modules.get("structlog.contextvars")
+    module = _modules.get("structlog.contextvars")
     if module is not None:
         bound = module.get_contextvars()
         if bound:

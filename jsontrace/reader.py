@@ -206,6 +206,11 @@ class FileState:
     fingerprint: int = 0
     bad_lines: int = 0
 
+    def __post_init__(self) -> None:
+        # A state made by hand to read on from an offset (a resumed export): nothing
+        # before the offset is a partial line still to be searched.
+        self.scanned = max(self.scanned, self.offset)
+
     @property
     def partial(self) -> bool:
         """Whether the file ends in a line without its newline (yet)."""
@@ -486,6 +491,11 @@ class DirectoryReader:
                 state = self.files[name] = FileState(name, generation=generation)
                 self._new_identity(state, st)
                 return state
+            if self._by_id.get(state.file_id) is not state:
+                # Put in ``files`` from outside (a resumed export): an id of its own, so its
+                # lines can be read again, but read on from where it says.
+                state.file_id = state.file_id or next(_file_ids)
+                self._by_id[state.file_id] = state
         if _unchanged(state, st):
             return None
         why = ""

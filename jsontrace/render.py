@@ -18,6 +18,8 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Final, Literal
 
+import orjson
+
 from .store import CANCELLED, ERROR, INTERRUPTED, OK, RUNNING
 
 if TYPE_CHECKING:
@@ -27,13 +29,19 @@ __all__ = [
     "STATUS_SYMBOLS",
     "Part",
     "Role",
+    "chat_messages",
+    "compact_json",
+    "format_cost",
     "format_duration",
+    "format_tokens",
     "health",
     "plural",
     "printable",
     "render_run_line",
     "render_tree",
     "run_line",
+    "streamed_messages",
+    "tokens_per_second",
     "write_lines",
 ]
 
@@ -109,7 +117,20 @@ def format_duration(ms: float | None) -> str:
 
 #: What a part of a run line says, so that each output can style it.
 Role = Literal[
-    "status", "name", "type", "note", "duration", "chunks", "first_chunk", "error", "error_inside"
+    "status",
+    "name",
+    "type",
+    "note",
+    "model",
+    "tokens",
+    "cost",
+    "duration",
+    "speed",
+    "chunks",
+    "first_chunk",
+    "totals",
+    "error",
+    "error_inside",
 ]
 #: One piece of a run line: printable text and its role.
 Part = tuple[str, Role]
@@ -133,15 +154,37 @@ def run_line(run: RunRecord, *, now: float | None = None, status_word: bool = Tr
         parts.append((f"(parent not seen: {printable(run.run_id)})", "note"))
     elif not run.has_start:
         parts.append((f"(no start event: {printable(run.run_id)})", "note"))
+    usage = run.usage
+    if usage is not None or run.run_type == "llm":
+        model = run.model
+        if model is not None:
+            parts.append((printable(model), "model"))
+    if usage is not None:
+        parts.append((format_tokens(usage["input_tokens"], usage["output_tokens"]), "tokens"))
+        cost = run.cost
+        if cost is not None:
+            parts.append((format_cost(cost), "cost"))
     duration = format_duration(run.duration_ms(now))
     if duration:
         parts.append((duration, "duration"))
+    speed = tokens_per_second(run) if usage is not None else None
+    if speed is not None:
+        parts.append((f"{speed:,.0f} tok/s" if speed >= 10 else f"{speed:.1f} tok/s", "speed"))
     count = run.chunk_count
     if count:
         parts.append((f"{count} chunk{'' if count == 1 else 's'}", "chunks"))
     first = run.first_chunk_ms
     if first is not None:
         parts.append((f"first chunk {format_duration(first)}", "first_chunk"))
+    if run.parent is None and run.children:  # a trace's line: what all its calls add up to
+        totals = run.totals()
+        if totals.calls:
+            parts.append(
+                (f"Σ {format_tokens(totals.input_tokens, totals.output_tokens)}", "totals")
+            )
+            if totals.cost is not None:
+                cost_text = format_cost(totals.cost)
+                parts.append((f"≥{cost_text}" if totals.unpriced else cost_text, "cost"))
     if status == ERROR and run.error_line:
         parts.append((printable(run.error_line), "error"))
     if run.error_below and status != ERROR:
@@ -149,6 +192,30 @@ def run_line(run: RunRecord, *, now: float | None = None, status_word: bool = Tr
     if run.cycle:
         parts.append(("(parent cycle ignored)", "note"))
     return parts
+
+
+def format_tokens(tokens_in: int, tokens_out: int) -> str:
+    """``"312→85 tok"``: prompt tokens, then generated ones."""
+    return f"{tokens_in:,}→{tokens_out:,} tok"
+
+
+def format_cost(dollars: float) -> str:
+    """``"$1.23"``; below a dollar two significant digits: ``"$0.015"``, ``"$0.000098"``."""
+    if not math.isfinite(dollars) or dollars <= 0:
+        return "$0"
+    places = 2 if dollars >= 1 else min(8, 1 - math.floor(math.log10(dollars)))
+    return f"${dollars:,.{places}f}"
+
+
+def tokens_per_second(run: RunRecord) -> float | None:
+    """How fast a finished streaming run generated: output tokens over the time after its first chunk."""
+    usage, first, duration = run.usage, run.first_chunk_ms, run.duration_ms()
+    if usage is None or first is None or duration is None or not run.finished:
+        return None
+    generating = duration - first
+    if usage["output_tokens"] <= 0 or generating < 1.0:  # too short a window to mean anything
+        return None
+    return usage["output_tokens"] / (generating / 1000)
 
 
 def render_run_line(run: RunRecord, *, now: float | None = None) -> str:
@@ -196,3 +263,147 @@ def write_lines(lines: Iterable[str]) -> bool:
         os.dup2(devnull, sys.stdout.fileno())
         return False
     return True
+
+
+# -- chat messages ---------------------------------------------------------------------------
+
+#: Content parts whose text is shown as it is.
+_TEXT_PARTS = frozenset({"text", "input_text", "output_text"})
+_IMAGE_PARTS = frozenset({"image", "image_url", "input_image"})
+
+
+def chat_messages(value: object) -> list[tuple[str, str]] | None:
+    """The chat messages *value* holds, as ``(role, text)``; None when it is not such a value.
+
+    Recognised: a list of messages (``{"role", "content"}``); inputs with
+    ``messages`` (Chat Completions, Anthropic), or the Responses API's ``input``
+    and ``instructions``; outputs that are a message (Anthropic's), a chat
+    completion's ``choices``, or a response's ``output`` items. Content may be
+    text or a list of parts (text, images, tool calls and results). Text is
+    not made printable here: callers do that.
+    """
+    if isinstance(value, list):
+        return _messages(value)
+    if not isinstance(value, Mapping):
+        return None
+    if isinstance(value.get("messages"), list):
+        return _messages(value["messages"])
+    given = value.get("input")
+    # A bare "input" string is every other function's argument: a request only with a model.
+    if isinstance(given, list) or (isinstance(given, str) and "model" in value):
+        found = [("user", given)] if isinstance(given, str) else _messages(given)
+        if found is not None and isinstance(value.get("instructions"), str):
+            found.insert(0, ("system", value["instructions"]))
+        return found
+    if isinstance(value.get("choices"), list) and value["choices"]:
+        return _messages(
+            [
+                choice.get("message") if isinstance(choice, Mapping) else None
+                for choice in value["choices"]
+            ]
+        )
+    if isinstance(value.get("output"), list) and value["output"]:
+        return _messages(value["output"])
+    if isinstance(value.get("role"), str) and "content" in value:
+        return _messages([value])
+    return None
+
+
+def _messages(items: list[object]) -> list[tuple[str, str]] | None:
+    found = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            return None
+        message = _message(item)
+        if message is None:
+            return None
+        found.append(message)
+    return found or None
+
+
+def _message(item: Mapping[str, object]) -> tuple[str, str] | None:
+    kind, role = item.get("type"), item.get("role")
+    if kind == "function_call":  # Responses API output and input items
+        return ("assistant", f"→ {item.get('name')}({compact_json(item.get('arguments'))})")
+    if kind == "function_call_output":
+        return ("tool", compact_json(item.get("output")))
+    if kind == "reasoning":
+        summary = [
+            compact_json(p.get("text"))
+            for p in _list(item.get("summary"))
+            if isinstance(p, Mapping)
+        ]
+        return ("assistant", "(reasoning) " + " ".join(summary))
+    if not isinstance(role, str):
+        if kind != "message":
+            return None
+        role = "assistant"
+    content = item.get("content")
+    if content is not None and not isinstance(content, (str, list)):
+        return None
+    lines = [content] if isinstance(content, str) else [_part(p) for p in _list(content)]
+    for call in _list(item.get("tool_calls")):
+        function = call.get("function") if isinstance(call, Mapping) else None
+        if isinstance(function, Mapping):
+            lines.append(f"→ {function.get('name')}({compact_json(function.get('arguments'))})")
+    if role == "tool" and isinstance(item.get("tool_call_id"), str):
+        role = f"tool {item['tool_call_id']}"
+    return (role, "\n".join(line for line in lines if line))
+
+
+def _part(part: object) -> str:
+    if isinstance(part, str):
+        return part
+    if not isinstance(part, Mapping):
+        return compact_json(part)
+    kind = part.get("type")
+    if kind in _TEXT_PARTS and isinstance(part.get("text"), str):
+        return str(part["text"])
+    if kind in _IMAGE_PARTS:
+        return "[image]"
+    if kind == "tool_use":
+        return f"→ {part.get('name')}({compact_json(part.get('input'))})"
+    if kind == "tool_result":
+        inner = part.get("content")
+        text = inner if isinstance(inner, str) else "\n".join(_part(p) for p in _list(inner))
+        return f"← {part.get('tool_use_id')}: {text}"
+    if kind == "thinking" and isinstance(part.get("thinking"), str):
+        return f"(thinking) {part['thinking']}"
+    if kind == "refusal" and isinstance(part.get("refusal"), str):
+        return f"(refusal) {part['refusal']}"
+    return compact_json(part)
+
+
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
+
+
+def compact_json(value: object) -> str:
+    """*value* as one line of JSON (a string as it is); its repr if JSON cannot hold it."""
+    if isinstance(value, str):
+        return value
+    try:
+        return orjson.dumps(value).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return repr(value)
+
+
+def streamed_messages(chunks: list[object]) -> list[tuple[str, str]] | None:
+    """The message an SDK's stream has built so far, from its chunks as recorded; None for other chunks.
+
+    For a stream that is still running: OpenAI chat chunks, Responses-API
+    events and Anthropic events are reduced as the wrappers reduce them at the end.
+    """
+    first = next((chunk for chunk in chunks if isinstance(chunk, Mapping)), None)
+    if first is None:
+        return None
+    from .wrappers._reduce import reduce_anthropic, reduce_openai_chat, reduce_openai_responses
+
+    kind = first.get("type")
+    if first.get("object") == "chat.completion.chunk":
+        return chat_messages(reduce_openai_chat(list(chunks)))
+    if isinstance(kind, str) and kind.startswith("response."):
+        return chat_messages(reduce_openai_responses(list(chunks)))
+    if kind == "message_start":
+        return chat_messages(reduce_anthropic(list(chunks)))
+    return None

@@ -105,10 +105,13 @@ from typing import TYPE_CHECKING, Any, Final, NoReturn
 import orjson
 
 from . import format as fmt
+from . import pricing
 from ._host import process_alive
+from ._llm import normalize_usage
 from .reader import Batch, DirectoryReader
 
 if TYPE_CHECKING:
+    from .format import Usage
     from .reader import Source
 
 __all__ = [
@@ -141,6 +144,7 @@ MERGE_GAP: Final = 64 << 10
 _MAX_SAMPLES = 20
 _EXCERPT = 120
 _ERROR_LINE = 200
+_NO_TOTALS: Final = pricing.Totals()
 _EMPTY: Final[Mapping[str, Any]] = {}
 _MISSING: Final = object()
 #: Where a deferred chunk line keeps its run id: after the prefix, through the '",'
@@ -357,7 +361,10 @@ class RunValues:
 class _Extra:
     """What few runs need, kept out of every record: out-of-order seqs, deferred lines, ..."""
 
-    __slots__ = ("error_line", "flagged", "last_chunk_s", "mem", "seq_early")
+    __slots__ = (
+        "end_model", "error_line", "flagged", "last_chunk_s", "mem", "seq_early", "start_model",
+        "usage",
+    )  # fmt: skip
 
     def __init__(self) -> None:
         self.seq_early: set[int] | None = None  # chunk seqs seen past a missing one
@@ -365,6 +372,12 @@ class _Extra:
         self.flagged = 0  # _GAP | _MISMATCH, as counted by the store
         self.error_line: str | None = None
         self.last_chunk_s: float | None = None  # while unfinished: ends an interrupted run
+        # LLM calls (index fields, so a trace's line needs no values): the end's usage,
+        # normalised; the model the end names ("" when its metadata names none), and the
+        # one the start's metadata names.
+        self.usage: Usage | None = None
+        self.end_model: str | None = None
+        self.start_model: str | None = None
 
     def empty(self) -> bool:
         return (
@@ -373,6 +386,9 @@ class _Extra:
             and not self.flagged
             and self.error_line is None
             and self.last_chunk_s is None
+            and self.usage is None
+            and self.end_model is None
+            and self.start_model is None
         )
 
 
@@ -577,6 +593,50 @@ class RunRecord:
     def first_chunk_ms(self) -> float | None:
         """Milliseconds from start to the first chunk, for generators."""
         return self._first_chunk
+
+    # -- llm calls: model, tokens, cost (index fields) ------------------------------------
+
+    @property
+    def usage(self) -> Usage | None:
+        """The token usage the end event records, normalised (``None`` without one)."""
+        x = self._x
+        return x.usage if x is not None else None
+
+    @property
+    def model(self) -> str | None:
+        """The model's name: the end event's ``model``, else metadata ``ls_model_name``."""
+        x = self._x
+        if x is None:
+            return None
+        if x.end_model is not None:
+            return x.end_model or None
+        return x.start_model
+
+    @property
+    def provider(self) -> str | None:
+        """LangSmith's metadata ``ls_provider`` (``openai``, ``anthropic`` ...), if given."""
+        provider = self.metadata.get("ls_provider")
+        return provider if isinstance(provider, str) and provider else None
+
+    @property
+    def cost(self) -> float | None:
+        """US dollars, worked out now from the usage and :mod:`jsontrace.pricing`'s table (None if unknown)."""
+        found = pricing.cost(self.model, self.usage)
+        return None if found is None else found.total
+
+    def totals(self) -> pricing.Totals:
+        """Tokens and cost of this run and everything below it (what a trace's line shows)."""
+        # Read for every trace line the viewer draws: index fields only, no values loaded.
+        stack: list[RunRecord] = [self]
+        calls = []
+        while stack:
+            run = stack.pop()
+            if run._children:
+                stack.extend(run._children)
+            x = run._x
+            if x is not None and x.usage is not None:
+                calls.append((run.model, x.usage))
+        return pricing.total(calls) if calls else _NO_TOTALS
 
     def duration_ms(self, now: float | None = None) -> float | None:
         """The run's duration in milliseconds.
@@ -1177,6 +1237,11 @@ class RunStore:
         if pid is not None and pid > 0:
             run.pid = self._pids.setdefault(pid, pid)
         run._order = seconds
+        meta = get(fmt.METADATA)
+        if type(meta) is dict:
+            model = meta.get("ls_model_name")
+            if type(model) is str and model:
+                _extra(run).start_model = model
         if line is None:
             _mem(run).start = event
         if not run.trace_id or fresh:
@@ -1192,6 +1257,25 @@ class RunStore:
                 _add_span_to(spans, file_id, start, end)
         self._dirty.add(run)
         self.events += 1
+
+    @staticmethod
+    def _llm_end(run: RunRecord, get: Callable[..., Any]) -> None:
+        """Keep an end's usage and model in the index (most ends have neither: two lookups)."""
+        usage, model = get(fmt.USAGE), get(fmt.MODEL)
+        meta = get(fmt.METADATA)
+        if usage is None and model is None and type(meta) is not dict:
+            return
+        found = normalize_usage(usage) if usage is not None else None
+        if found is not None:
+            _extra(run).usage = found
+        if type(model) is str and model:
+            _extra(run).end_model = model
+        elif type(meta) is dict:  # the end's metadata is the complete one: it decides
+            named = meta.get("ls_model_name")
+            if type(named) is str and named:
+                _extra(run).end_model = named
+            elif run._x is not None and run._x.start_model is not None:
+                run._x.end_model = ""
 
     def _chunk(self, event: dict[str, Any], line: bytes | None) -> RunRecord:
         run_id, trace_id, seconds = _ids_and_time(event)
@@ -1297,6 +1381,7 @@ class RunStore:
             _extra(run).error_line = summary.partition("\n")[0][:_ERROR_LINE] + (
                 " …" if cut else ""
             )
+        self._llm_end(run, get)
         if line is None:
             _mem(run).end = event
         x = run._x
@@ -1834,6 +1919,49 @@ class RunStore:
             partial_tails=reader.partial_tails if reader else 0,
             problems=tuple(problems),
         )
+
+    def discard(self, roots: Iterable[RunRecord]) -> int:
+        """Forget whole trees (each root and everything below it); returns the runs dropped.
+
+        For readers that stream a directory through the store and are done with
+        finished traces (``jsontrace export``): memory then holds the traces still
+        in progress, not every trace read. Events read later for a forgotten run
+        file it anew, as if it had never been seen. Counters are left as they are.
+        The forgotten runs are cut from one another (no parent, no children), so
+        they are freed as soon as the caller lets go of them, without waiting for
+        the cyclic garbage collector. Unlike :meth:`evict`, nothing is kept to find
+        them again.
+        """
+        gone: set[RunRecord] = set()
+        for root in roots:
+            if root in gone:
+                continue
+            parent = root.parent
+            if parent is not None:  # not a root after all: cut it from its parent
+                parent._children = [c for c in parent.children if c is not root] or None
+                root.parent = None
+            stack = [root]
+            while stack:
+                run = stack.pop()
+                gone.add(run)
+                stack.extend(run.children)
+        if not gone:
+            return 0
+        runs, roots_, cache = self.runs, self.roots, self._cache
+        for run in gone:
+            if runs.get(run.run_id) is run:
+                del runs[run.run_id]
+            if roots_.get(run.run_id) is run:
+                del roots_[run.run_id]
+            values = cache.pop(run, None)
+            if values is not None:
+                self._cached_bytes -= values.counted
+            run.parent = None
+            run._children = None
+        self._dirty -= gone
+        self._new_roots = [run for run in self._new_roots if run not in gone]
+        self._unsettled = [run for run in self._unsettled if run not in gone]
+        return len(gone)
 
     # -- leaving memory and coming back ----------------------------------------------
 

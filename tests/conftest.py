@@ -1,4 +1,4 @@
-"""Every test starts from the default configuration, writing into its own temporary directory."""
+"""Every test starts from the default configuration and prices, writing into its own temporary directory."""
 
 from __future__ import annotations
 
@@ -10,17 +10,25 @@ import orjson
 import pytest
 
 import jsontrace
-from jsontrace import _errors, _pipeline
+from jsontrace import _errors, _pipeline, pricing
 
 
 @pytest.fixture(autouse=True)
 def _isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("JSONTRACE_DIR", "JSONTRACE_ENABLED", "JSONTRACE_MAX_BYTES", "JSONTRACE_REDACT"):
+    for name in (
+        "JSONTRACE_DIR",
+        "JSONTRACE_ENABLED",
+        "JSONTRACE_MAX_BYTES",
+        "JSONTRACE_REDACT",
+        "JSONTRACE_PRICES",
+    ):
         monkeypatch.delenv(name, raising=False)
     jsontrace.reset_defaults()
+    pricing.reset_prices()
     jsontrace.configure(dir=tmp_path / "logs")
     _errors.forget_reports()
     yield
+    pricing.reset_prices()
     _pipeline.set_sink(None)
     jsontrace.reset_defaults()
     writer = _pipeline.current_writer()

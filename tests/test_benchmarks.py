@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -38,11 +40,21 @@ def test_overhead_quick_prints_every_row_and_ratio() -> None:
         "tracing off, per chunk",
         "import time",
         "from X import traceable",
+        "1 MiB argument of prose",
     ):
         assert row in out, out
     assert "jsontrace/floor" in out and "jsontrace/OTel" in out
+    assert "redaction on | redaction off | on/off" in out
 
 
+def test_memory_quick_prints_each_variant_against_untraced() -> None:
+    """memory.py --quick runs the untraced, traced and reduce_fn streams and prints their peaks."""
+    out = _run("memory.py", "--quick")
+    for row in ("untraced", "traced, no reduce_fn", "traced, reduce_fn=len", "over untraced"):
+        assert row in out, out
+
+
+@pytest.mark.slow
 def test_stages_prints_each_step_of_the_hot_path(tmp_path: Path) -> None:
     """stages.py splits a chunk's cost into wrapper, processors, writer and the floor; cleans up."""
     out = _run("stages.py", env={"TMPDIR": str(tmp_path)})
@@ -56,3 +68,30 @@ def test_stages_prints_each_step_of_the_hot_path(tmp_path: Path) -> None:
         "floor",
     ):
         assert row in out, out
+
+
+@pytest.mark.slow  # two SDK imports and a few hundred streamed chunks: ~20 s on a busy machine
+def test_wrappers_quick_prints_both_sdks_against_the_bare_sdk(tmp_path: Path) -> None:
+    """wrappers.py --quick prints a row per SDK with the wrapped/bare ratio, and removes its trace files."""
+    out = _run("wrappers.py", "--quick", env={"TMPDIR": str(tmp_path)})
+    assert [] == list(tmp_path.iterdir())
+    for row in (
+        "openai chat stream, per chunk",
+        "anthropic stream, per chunk",
+        "wrapped/bare",
+        "own work per chunk",
+    ):
+        assert row in out, out
+
+
+def test_export_quick_prints_each_target_and_the_ratio_to_the_sdk() -> None:
+    """export.py --quick exports to a file, to a fake endpoint, and with the OTel SDK's exporter."""
+    out = _run("export.py", "--quick")
+    for row in (
+        "jsontrace -> OTLP/JSON file",
+        "jsontrace -> OTLP/HTTP protobuf, gzip",
+        "OTel SDK OTLPSpanExporter, gzip",
+        "jsontrace/SDK (HTTP):",
+    ):
+        assert row in out, out
+    assert "| 300 |" in out  # every run of the 3,000-event directory, in each row

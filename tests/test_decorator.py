@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 import jsontrace
@@ -165,6 +166,39 @@ def test_generator_forwards_send_throw_and_return_value() -> None:
     run = traces.run("echo")
     assert run.status == "ok"
     assert run.chunks == [0, 1, 2, "caught"]
+
+
+def test_generator_return_value_is_recorded_after_the_chunks_as_langsmith_does() -> None:
+    """A generator's return value (when not None) is appended to its recorded outputs.
+
+    LangSmith: ``python/tests/unit_tests/test_run_helpers.py::test_traceable_iterator``
+    (``expected.append(return_val)``, then ``outputs["output"] == expected``) and
+    ``run_helpers.generator_wrapper`` (``results.append(function_return)``, then
+    ``reduce_fn(results)``). The chunks stay the yielded values only.
+    """
+
+    @traceable
+    def g() -> Iterator[int]:
+        yield 1
+        return "done"  # type: ignore[misc]
+
+    @traceable(reduce_fn=repr)
+    def joined() -> Iterator[str]:
+        yield "a"
+        return "done"  # type: ignore[misc]
+
+    @traceable
+    def returns_none() -> Iterator[int]:
+        yield 1
+
+    with capture_traces() as traces:
+        assert [1] == list(g())
+        assert ["a"] == list(joined())
+        assert [1] == list(returns_none())
+    run = traces.run("g")
+    assert ([1, "done"], [1], 1) == (run.outputs, run.chunks, run.end["chunk_count"])
+    assert "['a', 'done']" == traces.run("joined").outputs
+    assert [1] == traces.run("returns_none").outputs
 
 
 async def test_async_generator_forwards_asend_athrow_aclose() -> None:
@@ -713,7 +747,9 @@ def test_langsmith_extra_sets_metadata_and_is_not_passed_on() -> None:
         )
         assert list(g(2, langsmith_extra={"metadata": {"k": "v"}})) == [2]
     first = traces.run("custom")
-    assert first.start["tags"] == ["base", "extra"]
+    assert ["extra", "base"] == first.start[
+        "tags"
+    ]  # LangSmith's order: the call's, then the decorator's
     assert first.start["metadata"] == {"user": "u"}
     assert traces.run("g").start["metadata"] == {"k": "v"}
 
@@ -799,3 +835,226 @@ def test_self_is_kept_for_plain_functions_and_partials_of_generators_work() -> N
         assert [0, 2] == list(partial_gen(step=2))
     assert {"self": 1, "cls": 2} == traces.run("plain").inputs
     assert [0, 2] == traces.run("stepper").outputs
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_child_forked_mid_stream_writes_nothing_for_the_parents_run(log_dir: Path) -> None:
+    """A traced generator iterated on in a forked child: the run is the parent's, so the child
+    writes no chunk or end for it (only the runs it starts itself), and doctor finds nothing
+    wrong in the directory."""
+    import os
+
+    from jsontrace import doctor
+    from tests.conftest import read_events
+
+    @traceable
+    def stream() -> Iterator[int]:
+        yield from range(10)
+
+    @traceable
+    def in_child() -> int:
+        return 1
+
+    gen = stream()
+    assert [0, 1, 2] == [next(gen) for _ in range(3)]
+    pid = os.fork()
+    if pid == 0:  # the child: take the rest of the stream, trace a run of its own, leave
+        code = 1
+        try:
+            assert list(range(3, 10)) == list(gen)
+            in_child()
+            code = 0
+        finally:
+            os._exit(code)
+    assert list(range(3, 10)) == list(gen)
+    _, status = os.waitpid(pid, 0)
+    assert 0 == os.waitstatus_to_exitcode(status)
+    assert [] == doctor.check(log_dir).problems
+    events = read_events(log_dir)
+    (start,) = [e for e in events if e.get("name") == "stream"]
+    mine = [e for e in events if e["run_id"] == start["run_id"]]
+    assert list(range(10)) == [e["seq"] for e in mine if e["event"] == "run.chunk"]
+    assert [(10, "ok")] == [
+        (e["chunk_count"], e["status"]) for e in mine if e["event"] == "run.end"
+    ]
+    child_files = [p for p in log_dir.glob("*.jsonl") if f"-{pid}-" in p.name]
+    (child_file,) = child_files
+    child_names = {orjson.loads(line).get("name") for line in child_file.read_bytes().splitlines()}
+    assert {"in_child", None} == child_names  # its start, and its end (no name)
+
+
+# -- KeyboardInterrupt and SystemExit from hooks and values -----------------------------------
+
+
+def test_reduce_fn_raising_system_exit_ends_the_run_first() -> None:
+    """sys.exit() in reduce_fn: the run's end is written (the chunks as outputs, a warning), then
+    the SystemExit goes on to the consumer: tracing records it, never swallows it."""
+
+    @traceable(reduce_fn=lambda chunks: sys.exit(3))
+    def stream() -> Iterator[str]:
+        yield "a"
+        yield "b"
+
+    with capture_traces() as traces, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(SystemExit) as raised:
+            list(stream())
+    assert 3 == raised.value.code
+    run = traces.run("stream")
+    assert ("ok", ["a", "b"]) == (run.status, run.outputs)
+    assert ["reduce_fn of 'stream' raised SystemExit: SystemExit(3)"] == run.end["trace_warnings"]
+
+
+def test_process_outputs_raising_keyboard_interrupt_ends_the_run_first() -> None:
+    """Ctrl-C while process_outputs runs: the end is written, then KeyboardInterrupt reaches the
+    caller."""
+
+    def interrupted(_: Any) -> Any:
+        raise KeyboardInterrupt
+
+    @traceable(process_outputs=interrupted)
+    def f() -> int:
+        return 7
+
+    with capture_traces() as traces, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(KeyboardInterrupt):
+            f()
+    run = traces.run("f")
+    assert ("ok", None) == (run.status, run.outputs)
+    assert "process_outputs of 'f' raised KeyboardInterrupt" in run.end["trace_warnings"][0]
+
+
+def test_process_chunk_raising_keyboard_interrupt_ends_the_stream_there() -> None:
+    """Ctrl-C in process_chunk: that chunk is recorded as failed, the run ends with the interrupt,
+    and the consumer gets it."""
+    calls = {"n": 0}
+
+    def second_interrupts(chunk: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return chunk
+
+    @traceable(process_chunk=second_interrupts)
+    def stream() -> Iterator[str]:
+        yield from "abc"
+
+    with capture_traces() as traces, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gen = stream()
+        assert "a" == next(gen)
+        with pytest.raises(KeyboardInterrupt):
+            next(gen)
+    run = traces.run("stream")
+    assert ["a", "<process_chunk failed>"] == run.chunks
+    assert ("error", "KeyboardInterrupt") == (run.status, run.end["error"]["type"])
+
+
+def test_process_inputs_raising_system_exit_records_the_call_and_exits() -> None:
+    """sys.exit() in process_inputs: the function does not run, its run starts and ends (inputs
+    hidden, the exit as its error), and the SystemExit goes on."""
+    ran: list[int] = []
+
+    @traceable(process_inputs=lambda inputs: sys.exit("no"))
+    def f(secret: str) -> None:
+        ran.append(1)
+
+    with capture_traces() as traces, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(SystemExit):
+            f("s")
+    assert [] == ran
+    run = traces.run("f")
+    assert ({}, "error", "SystemExit") == (run.inputs, run.status, run.end["error"]["type"])
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, SystemExit])
+def test_the_functions_own_stop_propagates_unchanged(exc: type[BaseException]) -> None:
+    """KeyboardInterrupt or SystemExit raised by the traced function itself is the app's control
+    flow: the very same exception comes out, and the run ends with it."""
+    raised = exc()
+
+    @traceable
+    def f() -> None:
+        raise raised
+
+    with capture_traces() as traces, pytest.raises(exc) as caught:
+        f()
+    assert raised is caught.value
+    assert ("error", exc.__name__) == (traces.run("f").status, traces.run("f").end["error"]["type"])
+
+
+def test_a_value_whose_repr_raises_keyboard_interrupt_loses_no_end() -> None:
+    """A returned value whose __repr__ (jsontrace's last resort to record it) raises
+    KeyboardInterrupt: the call returns it as usual and the run ends with a description."""
+
+    class Stops:
+        def __repr__(self) -> str:
+            raise KeyboardInterrupt
+
+    value = Stops()
+
+    @traceable
+    def f() -> Any:
+        return value
+
+    with capture_traces() as traces:
+        assert value is f()
+    run = traces.run("f")
+    assert ("ok", f"<{Stops.__qualname__} object (repr failed)>") == (run.status, run.outputs)
+
+
+# -- memory: what a stream keeps ---------------------------------------------------------------
+
+
+def test_without_reduce_fn_a_stream_keeps_only_the_chunks_its_end_writes() -> None:
+    """The end event writes at most max_items chunks, so a stream holds only those: a stream of
+    millions does not grow. The end says how many more there were, as the cut of a list does."""
+    jsontrace.configure(max_items=10)
+    runs: list[Any] = []
+
+    @traceable
+    def stream() -> Iterator[int]:
+        runs.append(get_current_run())
+        yield from range(25)
+
+    with capture_traces() as traces:
+        assert list(range(25)) == list(stream())
+    assert 10 == len(runs[0]._chunks)
+    run = traces.run("stream")
+    assert [*range(10), "…[truncated 15 items]"] == run.outputs
+    assert (25, list(range(25))) == (run.end["chunk_count"], run.chunks)
+
+
+def test_with_reduce_fn_a_stream_keeps_every_chunk_for_it() -> None:
+    """reduce_fn needs the whole stream: it gets every chunk, whatever max_items says."""
+    jsontrace.configure(max_items=10)
+
+    @traceable(reduce_fn=lambda chunks: [len(chunks), chunks[-1]])
+    def stream() -> Iterator[int]:
+        yield from range(25)
+
+    with capture_traces() as traces:
+        list(stream())
+    assert [25, 24] == traces.run("stream").outputs
+
+
+def test_an_llm_stream_keeps_every_chunk_for_the_usage_its_last_one_carries() -> None:
+    """An llm run's token usage is read from its chunks at the end (OpenAI sends it in the last
+    one), so an llm stream keeps them all, past max_items too."""
+    jsontrace.configure(max_items=5)
+
+    @traceable(run_type="llm")
+    def stream() -> Iterator[dict[str, Any]]:
+        for word in "abcdefghij":
+            yield {"choices": [{"delta": {"content": word}}], "usage": None}
+        yield {
+            "choices": [],
+            "usage": {"prompt_tokens": 4, "completion_tokens": 10, "total_tokens": 14},
+        }
+
+    with capture_traces() as traces:
+        list(stream())
+    end = traces.run("stream").end
+    assert {"input_tokens": 4, "output_tokens": 10, "total_tokens": 14} == end["usage"]

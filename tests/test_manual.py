@@ -155,3 +155,26 @@ def test_trace_block_exited_in_another_context_still_ends_and_never_raises() -> 
     current_run.reset(outer)
     assert "ok" == traces.run("spanning").status
     assert "error" == traces.run("spanning-error").status
+
+
+def test_trace_never_asks_its_inputs_for_their_truth() -> None:
+    """Inputs that refuse a truth value (as a numpy array or a frame does) are still recorded."""
+    from collections.abc import Mapping
+    from typing import Any
+
+    class Strict(Mapping[str, Any]):
+        def __getitem__(self, key: str) -> Any:
+            return {"q": "x"}[key]
+
+        def __iter__(self) -> Iterator[str]:
+            return iter(["q"])
+
+        def __len__(self) -> int:
+            raise ValueError("the truth value is ambiguous")
+
+        def keys(self) -> Any:
+            return ["q"]
+
+    with capture_traces() as traces, trace("block", inputs=Strict()) as run:
+        assert run is not None
+    assert {"q": "x"} == traces.run("block").inputs

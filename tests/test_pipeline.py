@@ -371,7 +371,8 @@ def test_fork_waits_for_a_build_in_progress(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setattr(_pipeline, "chains_for", slow)
     jsontrace.configure(max_chars=40_000)
-    builder = threading.Thread(target=jsontrace.traceable(lambda: 1))
+    # Decorating builds the chain: in the thread, as a module imported there would.
+    builder = threading.Thread(target=lambda: jsontrace.traceable(lambda: 1)())
     builder.start()
     time.sleep(0.1)  # the builder is inside the build now
     pid = os.fork()
@@ -380,3 +381,45 @@ def test_fork_waits_for_a_build_in_progress(monkeypatch: pytest.MonkeyPatch) -> 
     _, status = os.waitpid(pid, 0)
     builder.join()
     assert 0 == os.waitstatus_to_exitcode(status)
+
+
+def test_the_chain_is_built_when_a_function_is_decorated(
+    monkeypatch: pytest.MonkeyPatch, events: Events
+) -> None:
+    """Decorating builds the pipeline, so the first traced call neither waits for it nor records
+    the library's start-up as its own duration."""
+    _pipeline.rebuild()
+    assert _pipeline._chains is None
+
+    @jsontrace.traceable
+    def first(x: int) -> int:
+        return x
+
+    assert _pipeline._chains is not None
+    builds: list[int] = []
+    real = _pipeline._build
+    monkeypatch.setattr(_pipeline, "_build", lambda: (builds.append(1), real())[1])
+    first(1)
+    assert [] == builds
+    assert ["run.start", "run.end"] == [e["event"] for e in events()]
+
+
+def test_a_lost_event_is_reported_again_after_events_were_written_in_between() -> None:
+    """The warning about an event that could not be written is once per outage: after an event is
+    written again, the next loss is reported too, not silent forever."""
+    failing = {"on": True}
+
+    def flaky(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        if failing["on"]:
+            raise ValueError("flaky processor")
+        return event_dict
+
+    jsontrace.configure(processors=[flaky])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for on in (True, True, False, True):
+            failing["on"] = on
+            assert "hello x" == greet("x")
+    reports = [str(w.message) for w in caught if issubclass(w.category, jsontrace.JsonTraceWarning)]
+    assert 2 == len(reports), reports
+    assert all("ValueError: flaky processor" in report for report in reports)

@@ -115,6 +115,13 @@ SECRET_KEYS = [
     "credentials",
     "private_key",
     "auth",
+    # Tokens that grant access, also next to pagination words: secrets.
+    "id_token",
+    "idToken",
+    "session_token",
+    "csrf_token",
+    "next_api_token",
+    "homepage_token",  # "page" counts as a word of its own only
 ]
 HARMLESS_KEYS = [
     "max_tokens",
@@ -129,6 +136,18 @@ HARMLESS_KEYS = [
     "oauth",
     "secretary",
     "keyword",
+    # Pagination cursors: a client sends them back for the next page; they grant nothing.
+    "next_page_token",
+    "nextPageToken",
+    "page_token",
+    "pageToken",
+    "NextToken",
+    "next_token",
+    "ContinuationToken",
+    "NextContinuationToken",
+    "continuation_token",
+    "pagination_token",
+    "resumptionToken",
 ]
 
 
@@ -142,7 +161,7 @@ def test_values_under_secret_keys_are_redacted(key: str) -> None:
 
 @pytest.mark.parametrize("key", HARMLESS_KEYS)
 def test_values_under_ordinary_keys_stay(key: str) -> None:
-    """Counts and settings whose names merely contain "token" or "secret" are kept."""
+    """Counts, settings and pagination cursors whose names merely contain "token" or "secret" are kept."""
     event = {"event": "run.start", "inputs": {key: "256"}}
     assert event == redact(event)
 
@@ -517,3 +536,130 @@ def test_the_pre_checks_never_miss_what_a_full_walk_redacts(outputs: Any, metada
     event = {"event": "run.end", "outputs": outputs, "metadata": metadata}
 
     assert redact(event, walk_all) == redact(event)
+
+
+# -- Redactor: token shapes, found from their literal -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("x" + "sk-" + "a" * 30, "x" + "sk-" + "a" * 30),  # inside a word: not a key
+        ("(sk-" + "a" * 30 + ")", "([REDACTED])"),
+        ("_sk-" + "a" * 30, "_[REDACTED]"),  # "_" is not a letter or digit
+        ("xsk-" + "a" * 30 + " sk-" + "b" * 30, "xsk-" + "a" * 30 + " [REDACTED]"),
+        ("taskbar sk-" + "c" * 25, "taskbar [REDACTED]"),
+        ("BEARER abcdefgh12345678", "[REDACTED]"),
+        ("bEaReR abcdefgh12345678", "[REDACTED]"),
+        ("İ then Bearer abcdefgh12345678", "İ then [REDACTED]"),  # lower() changes the length
+        ("the Bearer of news, basic Income", "the Bearer of news, basic Income"),
+        (
+            "jdbc:postgresql://bob:pw@db and http://x:y@z",
+            "jdbc:postgresql://bob:[REDACTED]@db and http://x:[REDACTED]@z",
+        ),
+    ],
+)
+def test_token_shapes_start_where_a_word_starts(text: str, expected: str) -> None:
+    """A shape counts where no letter or digit comes right before it; a rejected candidate does not
+    hide a real token after it; ASCII case does not matter where the shape ignores case."""
+    assert expected == redact({"event": "run.chunk", "chunk": text})["chunk"]
+
+
+# -- Redactor: its cost follows what is written ------------------------------------------------
+
+
+def test_a_long_string_is_scanned_only_as_far_as_it_is_written() -> None:
+    """Past the cut and its margin a string is not scanned: a secret there is left to the
+    renderer, which cuts it away; the string is passed on as the very same object."""
+    from jsontrace._redact import CUT_MARGIN
+
+    tail_secret = "sk-" + "t" * 30
+    text = "x" * (100 + CUT_MARGIN + 10) + " " + tail_secret
+    event = {**ENVELOPE, "seq": 0, "chunk": text}
+    result = Redactor(max_chars=100, max_items=10)(None, "emit", dict(event))
+    assert text is result["chunk"]
+    assert "redacted" not in result
+    jsontrace.configure(max_chars=100)
+
+    @jsontrace.traceable
+    def stream() -> Any:
+        yield text
+
+    with capture_traces() as traces:
+        list(stream())
+    (chunk,) = traces.run("stream").chunks
+    assert chunk.startswith("x" * 100 + "…[truncated ")
+    assert "ttt" not in str(traces.events)
+
+
+def test_a_secret_across_the_cut_of_a_long_string_is_redacted_whole() -> None:
+    """A token that starts before the cut and ends after it is redacted, not cut in half."""
+    jsontrace.configure(max_chars=100)
+
+    @jsontrace.traceable
+    def stream() -> Any:
+        yield "x" * 90 + " sk-" + "a" * 60 + " " + "y" * 50_000
+
+    with capture_traces() as traces:
+        list(stream())
+    (chunk,) = traces.run("stream").chunks
+    assert chunk.startswith("x" * 90 + " [REDACTED…[truncated ")
+    assert "aaaa" not in chunk
+
+
+def test_redactions_that_shorten_the_text_do_not_bring_unscanned_text_before_the_cut() -> None:
+    """Many secrets near the start shrink the text when redacted: scanning goes on, so what moves
+    up before the cut has been scanned too."""
+    jsontrace.configure(max_chars=100)
+    text = ("sk-" + "a" * 60 + " ") * 60 + "x" * 5_000
+
+    @jsontrace.traceable
+    def stream() -> Any:
+        yield text
+
+    with capture_traces() as traces:
+        list(stream())
+    (chunk,) = traces.run("stream").chunks
+    assert "aaaa" not in chunk
+    assert chunk.startswith("[REDACTED] [REDACTED] ")
+
+
+def test_a_long_list_or_dict_is_scanned_only_as_far_as_it_is_written() -> None:
+    """Entries past max_items are cut by the renderer, so the redactor neither scans nor converts
+    them: a secret in the written part is redacted, one past it is left for the cut."""
+    secret = "sk-" + "k" * 30
+    outputs = [secret, *["x"] * 100, secret]
+    metadata = {"api_key": "k", **{f"n{i}": i for i in range(100)}, "password": "p"}
+    event = {"event": "run.end", "outputs": outputs, "metadata": metadata}
+    result = Redactor(max_chars=1000, max_items=10)(None, "emit", event)
+    assert ["outputs[0]", "metadata.api_key"] == result["redacted"]
+    assert secret == result["outputs"][-1]
+    assert "p" == result["metadata"]["password"]
+    line = Renderer(max_chars=1000, max_items=10)(None, "emit", result)
+    assert b"kkkk" not in line and b'"p"' not in line
+
+
+def test_a_long_prose_argument_is_written_cut_and_scrubbed(events: Events) -> None:
+    """A 1 MiB argument of prose with URLs and the word token: the call works, the written
+    input is cut to max_chars, and a key inside the written part is redacted."""
+    prose = ("See https://example.com/docs?page=2 for the token budget. " * 20_000)[: 1 << 20]
+    document = "key sk-" + "d" * 40 + " " + prose
+
+    @jsontrace.traceable
+    def summarize(doc: str) -> int:
+        return len(doc)
+
+    assert len(document) == summarize(document)
+    written = events()[0]["inputs"]["doc"]
+    assert written.startswith("key [REDACTED] See https://example.com/docs?page=2 for the token")
+    assert written.endswith(" chars]")
+    assert 100_000 + 40 > len(written)
+
+
+def test_the_first_item_of_a_pair_is_scanned_as_text_too() -> None:
+    """Rows of two (a frame's rows, pairs) are not only header pairs: a token in the first item
+    is redacted as in any string."""
+    rows = [["key sk-" + "a" * 30, 1], ["plain", 2]]
+    event = redact({"event": "run.end", "outputs": rows})
+    assert [["key [REDACTED]", 1], ["plain", 2]] == event["outputs"]
+    assert ["outputs[0][0]"] == event["redacted"]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -46,6 +47,7 @@ def _is_valid(line: bytes) -> bool:
     return True
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_lines, st.lists(st.integers(min_value=1, max_value=64), min_size=1, max_size=8))
 def test_any_bytes_written_in_any_pieces_are_read_once_and_never_raise(

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from jsontrace.render import format_duration, printable, render_run_line, render_tree, run_line
+from jsontrace.render import (
+    chat_messages,
+    format_cost,
+    format_duration,
+    printable,
+    render_run_line,
+    render_tree,
+    run_line,
+)
 from jsontrace.store import RunStore
 
 from .events import chunk, end, start
@@ -73,3 +81,102 @@ def test_run_line_escapes_hostile_names_and_shows_an_errors_first_line() -> None
     assert "evil\\x1b]0;title\\x07\\u202e" in line
     assert "E: first …" in line
     assert "\x1b" not in line and "\n" not in line
+
+
+def test_llm_run_line_shows_model_tokens_cost_and_speed() -> None:
+    """An llm run's line: model, input→output tokens, cost; a streaming one its tokens per second."""
+    usage = {"input_tokens": 312, "output_tokens": 85, "total_tokens": 397}
+    store = store_of(
+        start("call", run_type="llm"),
+        end("call", model="gpt-4o-mini", usage=usage, duration_ms=820.0),
+        start("stream", run_type="llm"),
+        chunk("stream", 0),
+        end(
+            "stream",
+            model="gpt-4o-mini",
+            usage=usage,
+            duration_ms=1200.0,
+            first_chunk_ms=350.0,
+            chunk_count=1,
+        ),
+    )
+
+    assert [
+        ("✓ ok", "status"),
+        ("call", "name"),
+        ("llm", "type"),
+        ("gpt-4o-mini", "model"),
+        ("312→85 tok", "tokens"),
+        ("$0.000098", "cost"),
+        ("820 ms", "duration"),
+    ] == run_line(store.get("call"))  # type: ignore[arg-type]
+    assert "1.20 s  100 tok/s  1 chunk" in render_run_line(store.get("stream"))  # type: ignore[arg-type]
+
+
+def test_trace_line_shows_the_totals_of_its_calls() -> None:
+    """A trace's line adds up the tokens and cost below it; "≥" when some call has no price."""
+    usage = {"input_tokens": 1000, "output_tokens": 500, "total_tokens": 1500}
+    store = store_of(
+        start("root", ts="2026-11-24T06:49:31.000000Z"),
+        start("a", "root", run_type="llm"), end("a", model="gpt-4o", usage=usage),
+        start("b", "root", run_type="llm"), end("b", model="gpt-4o", usage=usage),
+        end("root", duration_ms=2000.0),
+        start("other", ts="2026-11-24T06:49:32.000000Z"),
+        start("c", "other", run_type="llm"), end("c", model="unknown-model", usage=usage),
+        start("d", "other", run_type="llm"), end("d", model="gpt-4o", usage=usage),
+        end("other", duration_ms=10.0),
+    )  # fmt: skip
+
+    lines = list(render_tree(store))
+    assert "✓ ok  root  chain  2.00 s  Σ 2,000→1,000 tok  $0.015" == lines[3]
+    assert "✓ ok  other  chain  10 ms  Σ 2,000→1,000 tok  ≥$0.0075" == lines[0]
+    assert "unknown-model  1,000→500 tok  5.00 ms" in lines[1]
+
+
+def test_format_cost_keeps_two_significant_digits_below_a_cent() -> None:
+    """Costs of a dollar or more read as dollars and cents; smaller ones keep two significant digits."""
+    assert ["$1.23", "$0.050", "$0.0042", "$0.000098", "$0"] == [
+        format_cost(x) for x in (1.234, 0.05, 0.00421, 0.0000978, 0.0)
+    ]
+
+
+def test_chat_messages_of_requests_and_responses() -> None:
+    """Chat-shaped inputs and outputs of the SDKs become (role, text); tool calls and parts are spelled out."""
+    assert [("system", "Be brief."), ("user", "Hi"), ("assistant", "→ get_weather({\"city\":\"Paris\"})"),
+            ("tool call_1", "sunny")] == chat_messages({"model": "m", "messages": [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": [{"type": "text", "text": "Hi"}]},
+        {"role": "assistant", "content": None,
+         "tool_calls": [{"id": "call_1", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
+    ]})  # fmt: skip
+    assert [("assistant", "Hello")] == chat_messages(
+        {
+            "object": "chat.completion",
+            "choices": [{"message": {"role": "assistant", "content": "Hello"}}],
+        }
+    )
+    assert [("assistant", "Hi\n→ lookup({\"q\":1})")] == chat_messages(
+        {"type": "message", "role": "assistant", "content": [
+            {"type": "text", "text": "Hi"}, {"type": "tool_use", "name": "lookup", "input": {"q": 1}}]}
+    )  # fmt: skip
+    assert [("system", "Be kind."), ("user", "Hi")] == chat_messages(
+        {"model": "o4-mini", "instructions": "Be kind.", "input": "Hi"}
+    )
+    assert [("assistant", "Done")] == chat_messages(
+        {"output": [{"type": "message", "content": [{"type": "output_text", "text": "Done"}]}]}
+    )
+
+
+def test_values_that_are_not_chat_messages_are_left_alone() -> None:
+    """Ordinary inputs and outputs (an "input" argument, lists of records) are not taken for messages."""
+    for value in (
+        {"input": "some text"},
+        {"output": [{"a": 1}]},
+        [{"role": 3}],
+        {"messages": ["x"]},
+        "text",
+        None,
+        [],
+    ):
+        assert None is chat_messages(value), value

@@ -7,10 +7,13 @@ import datetime as dt
 import decimal
 import sys
 from collections import namedtuple
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
+import pandas as pd
 import pytest
 
 from jsontrace import _serialize
@@ -251,3 +254,188 @@ def test_enums_are_written_the_same_in_small_and_large_events() -> None:
         LOW = 1
 
     assert {"level": 1} == to_jsonable({"level": Level.LOW}, max_chars=100, max_items=10)
+
+
+# -- array-likes: numpy, pandas, tensors ------------------------------------------------------
+
+
+class Tensor:
+    """Looks like a torch tensor: no numpy, a tolist()."""
+
+    def tolist(self) -> list[list[float]]:
+        return [[0.5, 1.0]]
+
+    def __bool__(self) -> bool:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+
+
+class ArrayLike:
+    """Converts to a numpy array on request (__array__), as xarray or polars series do."""
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        return np.array([1, 2, 3])
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda: np.array([0.5, 0.25], dtype=np.float32), [0.5, 0.25]),
+        (lambda: np.arange(6).reshape(2, 3), [[0, 1, 2], [3, 4, 5]]),
+        (lambda: np.arange(10)[::3], [0, 3, 6, 9]),  # not contiguous: orjson asks default
+        (lambda: np.array([1, "a", None], dtype=object), [1, "a", None]),
+        (lambda: np.float64(0.5), 0.5),
+        (lambda: np.int64(3), 3),
+        (lambda: np.bool_(True), True),
+        (lambda: pd.Series([1, 2], name="x"), [1, 2]),
+        (
+            lambda: pd.DataFrame({"doc": ["a", "b"], "score": [0.5, 0.25]}),
+            {"columns": ["doc", "score"], "data": [["a", 0.5], ["b", 0.25]]},
+        ),
+        (
+            lambda: pd.DataFrame({"at": pd.to_datetime(["2024-01-02"])}),
+            {"columns": ["at"], "data": [["2024-01-02T00:00:00"]]},
+        ),
+        (Tensor, [[0.5, 1.0]]),
+        (ArrayLike, [1, 2, 3]),
+    ],
+)
+def test_arrays_frames_and_tensors_are_written_as_data(make: Any, expected: Any) -> None:
+    """numpy arrays and scalars, pandas frames and series, objects with tolist() or __array__
+    become lists and numbers (a frame: columns and rows), never their repr."""
+    assert expected == convert(make())
+    assert expected == rendered(make())
+    assert expected == rendered({"nested": [make()]})["nested"][0]
+
+
+def test_a_frame_is_cut_to_max_items_rows_without_converting_the_rest() -> None:
+    """A frame of many rows is written with max_items of them and a mark with the number left."""
+    import jsontrace
+
+    jsontrace.configure(max_items=3)
+    frame = pd.DataFrame({"n": range(100_000)})
+    assert {"columns": ["n"], "data": [[0], [1], [2], f"{TRUNCATION_MARK}99997 items]"]} == (
+        rendered(frame, max_items=3)
+    )
+
+
+def test_a_mock_is_not_taken_for_an_array_or_a_frame() -> None:
+    """An object that answers every attribute is written as its repr, as before."""
+    from unittest import mock
+
+    assert convert(mock.MagicMock()).startswith("<MagicMock")
+
+
+def test_a_list_cut_already_is_not_cut_again() -> None:
+    """The chunks a run keeps end with their own mark at max_items: it is written as it is."""
+    kept = [0, 1, f"{TRUNCATION_MARK}98 items]"]
+    assert kept == convert(kept, max_items=2)
+    assert [0, 1, f"{TRUNCATION_MARK}2 items]"] == convert([0, 1, 2, 3], max_items=2)
+
+
+# -- BaseException from a value's own code ----------------------------------------------------
+
+
+class StopsRepr:
+    """A value whose __repr__ raises KeyboardInterrupt (or SystemExit)."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def __repr__(self) -> str:
+        raise self.exc
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt(), SystemExit(3), GeneratorExit()])
+def test_a_repr_raising_a_base_exception_is_described_not_raised(exc: BaseException) -> None:
+    """jsontrace calls a value's __repr__ only to record it: whatever it raises stays inside and the
+    value is described."""
+    assert "<StopsRepr object (repr failed)>" == safe_repr(StopsRepr(exc))
+    assert "<StopsRepr object (repr failed)>" == default(StopsRepr(exc))
+    assert {"v": "<StopsRepr object (repr failed)>"} == rendered({"v": StopsRepr(exc)})
+
+
+# -- array-likes through tracing: no event is lost ---------------------------------------------
+
+
+def _doctor_ok(directory: Path) -> None:
+    from jsontrace import doctor
+
+    report = doctor.check(directory)
+    assert [] == report.problems
+    assert 0 == report.running
+
+
+@pytest.mark.parametrize("redact", [True, False])
+def test_a_function_returning_an_array_keeps_its_end(log_dir: Path, redact: bool) -> None:
+    """embed() returning a numpy array: the run ends ok with the vector as its outputs."""
+    import jsontrace
+    from tests.conftest import read_events
+
+    jsontrace.configure(redact=redact)
+
+    @jsontrace.traceable(run_type="embedding")
+    def embed(text: str) -> Any:
+        return np.array([0.5, -1.0, 0.25], dtype=np.float32)
+
+    vector = embed("hello")
+    assert [0.5, -1.0, 0.25] == vector.tolist()
+    _start, end = read_events(log_dir)
+    assert ("ok", [0.5, -1.0, 0.25]) == (end["status"], end["outputs"])
+    _doctor_ok(log_dir)
+
+
+def test_a_generator_yielding_arrays_keeps_every_chunk(log_dir: Path) -> None:
+    """A stream of arrays (scores per batch): every chunk written, seq without gaps, a clean end."""
+    import jsontrace
+    from tests.conftest import read_events
+
+    @jsontrace.traceable
+    def scores() -> Iterator[Any]:
+        for i in range(3):
+            yield np.full(2, i, dtype=np.int64)
+
+    assert [[0, 0], [1, 1], [2, 2]] == [s.tolist() for s in scores()]
+    events = read_events(log_dir)
+    chunks = [e for e in events if e["event"] == "run.chunk"]
+    assert [[0, 0], [1, 1], [2, 2]] == [c["chunk"] for c in chunks]
+    assert [0, 1, 2] == [c["seq"] for c in chunks]
+    assert (3, [[0, 0], [1, 1], [2, 2]]) == (events[-1]["chunk_count"], events[-1]["outputs"])
+    _doctor_ok(log_dir)
+
+
+def test_a_data_frame_input_is_written_as_columns_and_rows(log_dir: Path) -> None:
+    """A pandas frame passed in (retrieved documents) is written as columns and rows, secrets in
+    it redacted like any text; a Series output as a list."""
+    import jsontrace
+    from tests.conftest import read_events
+
+    @jsontrace.traceable
+    def rank(docs: Any, api_key: str) -> Any:
+        return docs["score"] * 2
+
+    frame = pd.DataFrame({"doc": ["alpha", "key sk-" + "a" * 30], "score": [0.5, 0.25]})
+    assert [1.0, 0.5] == rank(frame, api_key="k").tolist()
+    start, end = read_events(log_dir)
+    assert {
+        "docs": {"columns": ["doc", "score"], "data": [["alpha", 0.5], ["key [REDACTED]", 0.25]]},
+        "api_key": "[REDACTED]",
+    } == start["inputs"]
+    assert [1.0, 0.5] == end["outputs"]
+    _doctor_ok(log_dir)
+
+
+def test_an_array_added_by_a_user_processor_is_written(log_dir: Path) -> None:
+    """A field a structlog processor adds, holding an array, is checked by name without asking the
+    array anything, and written."""
+    import jsontrace
+    from tests.conftest import read_events
+
+    def add_vector(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        event_dict["vector"] = np.array([1, 2])
+        event_dict["token"] = np.array([3])  # under a secret name: redacted whole
+        return event_dict
+
+    jsontrace.configure(processors=[add_vector])
+    assert 3 == jsontrace.traceable(lambda: 3)()
+    for event in read_events(log_dir):
+        assert ([1, 2], "[REDACTED]") == (event["vector"], event["token"])

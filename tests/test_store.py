@@ -705,3 +705,49 @@ def test_a_late_event_brings_its_trace_back_into_memory(tmp_path: Path) -> None:
         [c.run_id for c in late.parent.sorted_children()],
     )  # type: ignore[union-attr]
     assert 0 == store.summary(reader).orphans
+
+
+def test_discard_forgets_whole_trees_and_later_events_start_afresh() -> None:
+    """discard drops each root with everything below it; the rest stays; a later event for a
+    dropped run files it anew."""
+    store = store_of(start("a"), start("b", "a"), end("b"), end("a"), start("c"), end("c"))
+
+    dropped = store.discard([store.runs["a"]])
+
+    assert 2 == dropped
+    assert ["c"] == [root.run_id for root in store.traces()]
+    assert None is store.get("a") is store.get("b")
+    store.add_events([end("b")])
+    assert (False, True) == (store.runs["b"].start is not None, store.runs["b"].finished)
+
+
+def test_discard_drops_deferred_chunk_lines_and_pending_notifications(tmp_path: Path) -> None:
+    """Runs with undecoded chunk lines leave the index, the settle list and the dirty set."""
+    from .events import lines
+
+    run_id = "01a20c5b-2a3a-738c-9dff-db81c7fee9f7"
+    (tmp_path / "t.jsonl").write_bytes(
+        lines(start(run_id), chunk(run_id, 0, "x"), chunk(run_id, 1, "y"), end(run_id))
+    )
+    reader = DirectoryReader(tmp_path, defer_chunks=True)
+    store = RunStore()
+    for batch in reader.poll():
+        store.add_batch(batch)
+    assert 1 == store.unsettled
+
+    store.discard(store.traces())
+
+    assert (0, set(), []) == (store.unsettled, store.take_dirty(), store.take_new_roots())
+    with (tmp_path / "t.jsonl").open("ab") as f:  # the same run id again, as raw chunk lines
+        f.write(lines(chunk(run_id, 0, "again"), chunk(run_id, 1, "!")))
+    for batch in reader.poll():
+        store.add_batch(batch)
+    assert ["again", "!"] == store.runs[run_id].chunks  # not filed under the forgotten record
+
+
+def test_discard_of_a_subtree_cuts_it_from_its_parent() -> None:
+    """Given a run that is not a root, its subtree goes and its parent stays without it."""
+    store = store_of(start("a"), start("b", "a"), start("c", "b"))
+
+    assert 2 == store.discard([store.runs["b"]])
+    assert ([], ["a"]) == (store.runs["a"].children, list(store.runs))

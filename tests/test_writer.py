@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gc
 import os
@@ -664,3 +665,347 @@ def test_writers_are_not_kept_alive_for_fork_handling(tmp_path: Path) -> None:
     del writer
     gc.collect()
     assert before - 1 == len(_writer._writers)
+
+
+# -- where it must not write: planted links, other users' directories ------------------------
+
+_OTHER_UID = 54321  # a user that is not us (tests chown to it as root)
+_needs_root = pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0,
+    reason="making a directory another user's needs root",
+)
+_posix_only = pytest.mark.skipif(os.name != "posix", reason="owners and modes are POSIX")
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(mode=0o700)
+    path.chmod(0o700)
+    return path
+
+
+def _first_segment_name(writer: SegmentWriter, segment: int = 0) -> str:
+    return segment_name(writer._started, os.getpid(), segment)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_a_planted_symlink_at_the_next_segment_name_is_never_written_through(
+    tmp_path: Path,
+) -> None:
+    """Segment names are predictable: a symlink planted at the next one is left alone, untouched,
+    and the segment gets the next free name instead."""
+    directory = _private_dir(tmp_path / "logs")
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious\n")
+    victim.chmod(0o644)
+    writer = SegmentWriter(directory, max_bytes=1000, max_segments=None)
+    try:
+        link = directory / _first_segment_name(writer)
+        link.symlink_to(victim)
+        writer.write(b'{"secret":"prompt"}\n')
+        assert directory / _first_segment_name(writer, 1) == writer.path
+    finally:
+        writer.close()
+    assert b"precious\n" == victim.read_bytes()
+    assert 0o644 == stat.S_IMODE(victim.stat().st_mode)
+    assert link.is_symlink()
+    assert b'{"secret":"prompt"}\n' == (directory / _first_segment_name(writer, 1)).read_bytes()
+
+
+def test_an_existing_file_at_the_next_segment_name_is_never_appended_to(tmp_path: Path) -> None:
+    """A file already at a segment's name (another process of the same pid, a plant) is not ours:
+    it keeps its content and the writer moves on to a fresh name."""
+    directory = _private_dir(tmp_path / "logs")
+    writer = SegmentWriter(directory, max_bytes=1000, max_segments=None)
+    try:
+        taken = directory / _first_segment_name(writer)
+        taken.write_bytes(b'{"not":"ours"}\n')
+        writer.write(b'{"a":1}\n')
+        assert directory / _first_segment_name(writer, 1) == writer.path
+    finally:
+        writer.close()
+    assert b'{"not":"ours"}\n' == taken.read_bytes()
+
+
+@_posix_only
+@_needs_root
+@pytest.mark.parametrize("mode", [0o777, 0o770, 0o1777, 0o757])
+def test_a_directory_others_can_write_to_and_owned_by_someone_else_is_refused(
+    log_dir: Path, mode: int, caught: list[warnings.WarningMessage]
+) -> None:
+    """Group- or world-writable and another user's: one warning, nothing written there, ever, and
+    its mode is left as it was; the traced calls return as usual."""
+    log_dir.mkdir()
+    log_dir.chmod(mode)
+    os.chown(log_dir, _OTHER_UID, -1)
+    assert [2, 4, 6] == [double(1), double(2), double(3)]
+    assert [] == list(log_dir.iterdir())
+    assert mode == stat.S_IMODE(log_dir.stat().st_mode)
+    (message,) = _trace_warnings(caught)
+    assert f"not writing traces to {log_dir}" in message
+    assert "another user" in message
+
+
+@_posix_only
+@_needs_root
+def test_a_directory_of_someone_else_that_only_they_can_write_to_is_used(log_dir: Path) -> None:
+    """Only group or world write permission makes another user's directory unsafe to write in."""
+    log_dir.mkdir()
+    log_dir.chmod(0o755)
+    os.chown(log_dir, _OTHER_UID, -1)
+    double(1)
+    assert 2 == len(_parsed(log_dir))
+
+
+@_posix_only
+@pytest.mark.parametrize(("mode", "tightened"), [(0o777, 0o755), (0o770, 0o750), (0o722, 0o700)])
+def test_a_directory_of_ours_that_others_can_write_to_loses_their_write_permission(
+    log_dir: Path, mode: int, tightened: int, caught: list[warnings.WarningMessage]
+) -> None:
+    """An existing directory of ours that others may write to is tightened on first use (they can no
+    longer plant or delete files), then written to as usual, without a warning."""
+    log_dir.mkdir()
+    log_dir.chmod(mode)
+    double(1)
+    assert tightened == stat.S_IMODE(log_dir.stat().st_mode)
+    assert 2 == len(_parsed(log_dir))
+    assert [] == _trace_warnings(caught)
+
+
+@_posix_only
+def test_a_shared_sticky_directory_such_as_tmp_is_refused_and_left_as_it_is(
+    log_dir: Path, caught: list[warnings.WarningMessage]
+) -> None:
+    """A world-writable sticky directory (what /tmp is) is shared by design, even when it is ours
+    (root owns /tmp): jsontrace neither writes there nor changes its mode."""
+    log_dir.mkdir()
+    log_dir.chmod(0o1777)
+    double(1)
+    assert [] == list(log_dir.iterdir())
+    assert 0o1777 == stat.S_IMODE(log_dir.stat().st_mode)
+    (message,) = _trace_warnings(caught)
+    assert "shared directory" in message
+
+
+@_posix_only
+def test_a_symlinked_log_directory_leading_to_a_directory_of_ours_is_followed(
+    tmp_path: Path, log_dir: Path
+) -> None:
+    """logs -> a private directory of ours: the traces are written there."""
+    target = _private_dir(tmp_path / "real")
+    log_dir.symlink_to(target)
+    double(1)
+    assert 2 == len(_parsed(target))
+
+
+@_posix_only
+@_needs_root
+def test_a_symlinked_log_directory_leading_to_someone_elses_directory_is_refused(
+    tmp_path: Path, log_dir: Path, caught: list[warnings.WarningMessage]
+) -> None:
+    """logs -> another user's directory, even one only they can write to: nothing written there."""
+    target = tmp_path / "theirs"
+    target.mkdir()
+    target.chmod(0o755)
+    os.chown(target, _OTHER_UID, -1)
+    log_dir.symlink_to(target)
+    double(1)
+    assert [] == list(target.iterdir())
+    (message,) = _trace_warnings(caught)
+    assert "symbolic link to a directory owned by another user" in message
+
+
+@_posix_only
+def test_a_log_directory_linked_to_a_shared_directory_is_refused(
+    tmp_path: Path, log_dir: Path, caught: list[warnings.WarningMessage]
+) -> None:
+    """logs -> a /tmp-like directory (world-writable, sticky): refused whoever owns it."""
+    shared = tmp_path / "tmp-like"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    log_dir.symlink_to(shared)
+    double(1)
+    assert [] == list(shared.iterdir())
+    assert 1 == len(_trace_warnings(caught))
+
+
+@_posix_only
+@_needs_root
+def test_a_directory_made_anew_under_us_is_checked_again(
+    log_dir: Path, clock: FakeClock, caught: list[warnings.WarningMessage]
+) -> None:
+    """The check runs on every first use of a directory: deleted and replaced by one others may
+    write to, it is refused from then on."""
+    double(1)
+    shutil.rmtree(log_dir)
+    log_dir.mkdir()
+    log_dir.chmod(0o777)
+    os.chown(log_dir, _OTHER_UID, -1)
+    clock.now += _writer._CHECK_EVERY_S
+    assert [4, 6] == [double(2), double(3)]
+    assert [] == list(log_dir.iterdir())
+    assert 1 == len(_trace_warnings(caught))
+
+
+# -- a full disk: keep the segment, retry it, never rotate or delete because of it -------------
+
+
+def test_a_write_failure_keeps_the_segment_and_writing_resumes_in_the_same_file(
+    log_dir: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock
+) -> None:
+    """Through an outage of many retries no segment is opened; afterwards events land in the file
+    that was being written."""
+    double(0)
+    before = _writer_in_use().path
+    disk = DiskFull(errno.ENOSPC)
+    monkeypatch.setattr(os, "write", disk)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in range(1, 50):
+            double(i)
+            clock.now += _writer._RETRY_EVERY_S
+    assert disk.calls > 40  # each retry tried the same file again
+    monkeypatch.setattr(os, "write", disk.real_write)
+    clock.now += _writer._RETRY_EVERY_S
+    double(100)
+    assert [before] == sorted(log_dir.glob("*.jsonl"))
+    assert before == _writer_in_use().path
+    assert [0, 100] == [e["inputs"]["x"] for e in _parsed(log_dir) if e["event"] == "run.start"]
+
+
+def test_retention_deletes_nothing_while_writing_fails(
+    log_dir: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock
+) -> None:
+    """With max_segments=3, an outage of hundreds of retries leaves the three segments before it
+    exactly as they were (at most one new segment, by size, and no trail of empty ones); a limit
+    set during the outage applies once writing works again."""
+    jsontrace.configure(max_bytes=600, max_segments=3)
+    for i in range(12):
+        double(i)
+    kept = {path: path.read_bytes() for path in sorted(log_dir.glob("*.jsonl"))}
+    assert 3 == len(kept)
+    disk = DiskFull(errno.ENOSPC)
+    monkeypatch.setattr(os, "write", disk)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in range(300):
+            double(i)
+            clock.now += _writer._RETRY_EVERY_S
+        jsontrace.configure(max_segments=1)  # a new limit during the outage waits for its end
+    after = {path: path.read_bytes() for path in sorted(log_dir.glob("*.jsonl"))}
+    assert kept == {path: after[path] for path in kept}
+    assert [b""] * (len(after) - 3) == [data for path, data in after.items() if path not in kept]
+    assert len(after) <= 4
+    monkeypatch.setattr(os, "write", disk.real_write)
+    clock.now += _writer._RETRY_EVERY_S
+    double(1000)
+    (left,) = log_dir.glob("*.jsonl")
+    assert _writer_in_use().path == left == max(after)
+    assert 1000 == orjson.loads(left.read_bytes().splitlines()[-2])["inputs"]["x"]
+
+
+def test_an_outage_starting_at_a_rotation_deletes_no_segment(
+    log_dir: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock
+) -> None:
+    """When the first failing write is the first of a new segment, retention waits for a line in
+    it: the oldest segment is not deleted for an empty one."""
+    jsontrace.configure(max_bytes=400, max_segments=1)
+    double(0)
+    (first,) = log_dir.glob("*.jsonl")
+    data = first.read_bytes()
+    monkeypatch.setattr(os, "write", DiskFull(errno.ENOSPC))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        double(1)  # the start event does not fit: rotation, then the write fails
+    assert data == first.read_bytes()
+
+
+def test_an_outage_is_retried_on_the_same_descriptor_without_opening_files(
+    log_dir: Path, monkeypatch: pytest.MonkeyPatch, clock: FakeClock
+) -> None:
+    """During a failure of write() the retries call write() again and never os.open."""
+    double(0)
+    opens: list[Any] = []
+    real_open = os.open
+
+    def counting(*args: Any, **kwargs: Any) -> int:
+        opens.append(args[0])
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(os, "open", counting)
+    monkeypatch.setattr(os, "write", DiskFull(errno.EIO))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in range(20):
+            double(i)
+            clock.now += _writer._RETRY_EVERY_S
+    assert [] == opens
+
+
+_tmpfs = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.geteuid() != 0 or shutil.which("mount") is None,
+    reason="mounting a tiny file system needs Linux and root",
+)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 256 KiB tmpfs mounted for the test (skipped where it cannot be mounted)."""
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+@_tmpfs
+def test_a_real_full_disk_keeps_history_and_resumes_in_the_same_file(
+    tiny_disk: Path, clock: FakeClock, caught: list[warnings.WarningMessage]
+) -> None:
+    """On a file system that really fills up: calls return as usual, a warning, the segments
+    before the outage survive (max_segments=2), no partial line, and writing resumes in the
+    same file once space is freed."""
+    directory = tiny_disk / "logs"
+    jsontrace.configure(dir=directory, max_bytes=16 * 1024, max_segments=2)
+    for i in range(60):
+        double(i)
+    before = {path: path.read_bytes() for path in sorted(directory.glob("*.jsonl"))}
+    assert 2 == len(before)
+    filler = tiny_disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        with contextlib.suppress(OSError):
+            while os.write(fd, b"\0" * 4096):
+                pass
+    finally:
+        os.close(fd)
+    results = []
+    for i in range(100, 160):
+        results.append(double(i))
+        clock.now += _writer._RETRY_EVERY_S
+    assert [2 * i for i in range(100, 160)] == results
+    # tmpfs hands out whole pages: lines that still fit the last page are written, so a
+    # short line can end an outage and the next long one start another.
+    assert 1 <= len(_trace_warnings(caught))
+    during = {path: path.read_bytes() for path in sorted(directory.glob("*.jsonl"))}
+    assert all(during[path].startswith(data) for path, data in before.items())  # none lost or cut
+    assert all(data.endswith(b"\n") for data in during.values() if data)
+    assert [b""] * (len(during) - 2) == [
+        data for path, data in during.items() if path not in before
+    ]
+    assert len(during) <= 3  # at most one rotation, by size
+    filler.unlink()
+    clock.now += _writer._RETRY_EVERY_S
+    double(1000)
+    last = max(during)
+    assert _writer_in_use().path == last
+    assert last.read_bytes().startswith(during[last])
+    assert 1000 == orjson.loads(last.read_bytes().splitlines()[-2])["inputs"]["x"]
+    assert all(e["event"] in {"run.start", "run.end"} for e in _parsed(directory))

@@ -97,6 +97,18 @@ async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 1
 
 
 @pytest.fixture
+def no_rescan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Turn off the periodic safety-net rescan: only the watcher's hints bring new lines.
+
+    A test of live arrival through watchdog (inotify or polling) must fail when the
+    watcher is broken; with the 2 s rescan on, it would pass anyway.
+    """
+    import jsontrace_view.app
+
+    monkeypatch.setattr(jsontrace_view.app, "RESCAN_INTERVAL_S", 3600.0)
+
+
+@pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
 

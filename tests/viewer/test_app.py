@@ -111,6 +111,7 @@ async def test_detail_pane_shows_inputs_outputs_error_and_traceback(
         assert "parent  t" in text
 
 
+@pytest.mark.usefixtures("no_rescan")
 async def test_live_appends_reach_the_tree_and_stream_into_the_detail(
     files: TraceFiles, make_app: Callable[..., TraceViewer]
 ) -> None:
@@ -308,10 +309,11 @@ async def test_followed_trace_opens_and_its_children_keep_updating(
         await wait_for(pilot, lambda: "✓ new.llm  llm  42 ms" in labels(app)[1])
 
 
+@pytest.mark.usefixtures("no_rescan")
 async def test_polling_observer_also_sees_appends(
     files: TraceFiles, make_app: Callable[..., TraceViewer]
 ) -> None:
-    """--poll uses watchdog's PollingObserver: appends still arrive."""
+    """--poll uses watchdog's PollingObserver: appends arrive through it (the rescan is off)."""
     files.trace("a", children=0)
     app = make_app(poll=True)
     async with app.run_test(size=(120, 30)) as pilot:
@@ -320,6 +322,20 @@ async def test_polling_observer_also_sees_appends(
         await wait_for(pilot, lambda: names(app) == ["b", "a"])
 
 
+async def test_the_periodic_rescan_alone_finds_appends(
+    files: TraceFiles, make_app: Callable[..., TraceViewer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no watcher at all (watch=False), the safety-net rescan still brings new traces."""
+    monkeypatch.setattr(jsontrace_view.app, "RESCAN_INTERVAL_S", 0.2)
+    files.trace("a", children=0)
+    app = make_app(watch=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        files.trace("b", children=0)
+        await wait_for(pilot, lambda: names(app) == ["b", "a"])
+
+
+@pytest.mark.usefixtures("no_rescan")
 async def test_empty_directory_says_it_is_waiting_then_shows_the_first_trace(
     trace_dir: Path, make_app: Callable[..., TraceViewer]
 ) -> None:

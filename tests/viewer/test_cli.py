@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from jsontrace._version import __version__
-from jsontrace_view.cli import main
+from jsontrace_view.cli import demo_command, main
 
 from .. import events
 from .conftest import TraceFiles
@@ -195,3 +195,25 @@ def test_help_lists_the_options(capsys: pytest.CaptureFixture[str]) -> None:
 def test_demo_cannot_be_printed(capsys: pytest.CaptureFixture[str]) -> None:
     """--demo is interactive only."""
     assert 2 == main(["--demo", "--print"])
+
+
+@pytest.mark.parametrize("shadow", ["jsontrace_view", "jsontrace"])
+def test_the_demo_never_imports_a_users_package_from_the_current_directory(
+    tmp_path: Path, shadow: str
+) -> None:
+    """--demo's app starts from any directory, even one holding a package with our name."""
+    users = tmp_path / "project"
+    (users / shadow).mkdir(parents=True)
+    (users / shadow / "__init__.py").write_text(
+        'raise SystemExit("the user\'s package was imported")\n'
+    )
+    out = tmp_path / "out"
+    done = subprocess.run(
+        demo_command(out, "--once", "--delay", "0", "--only", "0"),
+        cwd=users,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert 0 == done.returncode, done.stderr
+    assert list(out.glob("trace-*.jsonl"))

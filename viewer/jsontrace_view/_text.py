@@ -30,6 +30,7 @@ __all__ = [
     "CUT_CHARS",
     "CUT_LINES",
     "STATUS_STYLES",
+    "chat_text",
     "chunks_prefix",
     "cut",
     "json_prefix",
@@ -74,7 +75,12 @@ _ROLE_STYLES: Final[dict[Role, str]] = {
     "name": "bold",
     "type": "dim",
     "note": "italic dim",
+    "model": "bright_cyan",
+    "tokens": "yellow",
+    "cost": "green",
     "duration": "cyan",
+    "speed": "dim",
+    "totals": "bold yellow",
     "chunks": "blue",
     "first_chunk": "dim",
     "error": "red",
@@ -191,6 +197,44 @@ def pretty(value: Any) -> str:
 def _with_more(text: Text, more: str) -> Text:
     if more:
         text.append(f"\n… {more}", style="italic dim")
+    return text
+
+
+_ROLE_COLOURS: Final = {
+    "system": "magenta",
+    "developer": "magenta",
+    "user": "cyan",
+    "assistant": "green",
+}
+
+
+def chat_text(messages: list[tuple[str, str]]) -> Text:
+    """Chat messages as a role line each (coloured by role) and the message's text below it.
+
+    Bounded like every value: a screenful in all (:data:`CUT_CHARS`,
+    :data:`CUT_LINES`), each message's text cut to what is left of it.
+    """
+    text = Text()
+    chars, lines = CUT_CHARS, CUT_LINES
+    for index, (role, content) in enumerate(messages):
+        if chars <= 0 or lines <= 0:
+            left = len(messages) - index
+            text.append(
+                f"\n… {left:,} more message{'s' if left > 1 else ''} ({MORE})", "italic dim"
+            )
+            break
+        if index:
+            text.append("\n")
+        style = _ROLE_COLOURS.get(role, "yellow")  # tools and anything else
+        text.append(printable(role[:200]), f"bold {style}")
+        part, left_out = cut(content, chars, lines)
+        chars -= len(part) + len(role)
+        lines -= part.count("\n") + 2
+        text.append("\n")
+        more = f"{left_out:,} more characters ({MORE})" if left_out else ""
+        text.append_text(
+            _with_more(plain(part or "(empty)", "dim" if not part else "", multiline=True), more)
+        )
     return text
 
 

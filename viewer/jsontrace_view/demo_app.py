@@ -5,6 +5,11 @@ LLM call, a retriever, tools (one of which fails on bad input), a streaming
 answer aggregated with ``reduce_fn``, an async summary stream, and a stream
 that its consumer stops early. Nothing here talks to a network.
 
+The fake LLM calls say which model they stand for and how many tokens they
+used the ways LangSmith users do (metadata ``ls_model_name``, outputs
+``usage_metadata``, ``run.set_usage``), so the viewer shows their tokens and
+what they would have cost.
+
 ``python -m jsontrace_view.demo_app DIR [--delay S] [--once] [--seed N]`` writes into DIR;
 :func:`jsontrace_view.cli.demo_command` starts it safely from any directory.
 """
@@ -18,9 +23,11 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import jsontrace
-from jsontrace import trace, traceable
+from jsontrace import get_current_run, trace, traceable
+from jsontrace.wrappers import wrap_openai
 
 __all__ = ["QUESTIONS", "main", "run_session"]
 
@@ -52,13 +59,34 @@ def _tokens(text: str) -> Iterator[str]:
         yield word if i == 0 else " " + word
 
 
-@traceable(run_type="llm", metadata={"model": "fake-gpt-mini", "temperature": 0.0})
-def plan(question: str) -> dict[str, str]:
+def _count(*texts: str) -> int:
+    """A fake tokenizer: about four characters a token."""
+    return sum(len(text) for text in texts) // 4 + 1
+
+
+_PLANNER = "You are a planner. Answer with the tool to use: calculator or retrieve."
+
+
+def _llm(model: str, provider: str = "openai", **params: object) -> dict[str, object]:
+    """LangSmith's metadata for a model call (what langsmith.wrappers records)."""
+    return {
+        "ls_provider": provider,
+        "ls_model_name": model,
+        **{f"ls_{k}": v for k, v in params.items()},
+    }
+
+
+@traceable(run_type="llm", metadata=_llm("gpt-4o-mini", temperature=0.0))
+def plan(question: str) -> dict[str, object]:
     """Decide which tool to use."""
     _pause(2)
     if any(ch.isdigit() for ch in question):
-        return {"tool": "calculator", "reason": "the question contains arithmetic"}
-    return {"tool": "retrieve", "reason": "the question needs documents"}
+        decision = {"tool": "calculator", "reason": "the question contains arithmetic"}
+    else:
+        decision = {"tool": "retrieve", "reason": "the question needs documents"}
+    prompt, reply = _count(_PLANNER, question), _count(str(decision))
+    usage = {"input_tokens": prompt, "output_tokens": reply, "total_tokens": prompt + reply}
+    return {**decision, "usage_metadata": usage}
 
 
 @traceable(run_type="retriever")
@@ -85,22 +113,102 @@ def calculator(expression: str) -> float:
     raise ValueError(f"unsupported operator {op!r}")
 
 
-@traceable(run_type="llm", reduce_fn="".join, metadata={"model": "fake-gpt-mini", "stream": True})
+@traceable(run_type="llm", reduce_fn="".join, metadata=_llm("gpt-4o", max_tokens=64))
 def stream_answer(question: str, context: str, max_tokens: int = 64) -> Iterator[str]:
     _pause(2)  # time to first token
     text = f"Based on the context: {context}"
+    sent = 0
     for count, token in enumerate(_tokens(text)):
         if count >= max_tokens:
-            return
+            break
         _pause(0.4)
+        sent += 1
         yield token
+    run = get_current_run()
+    if run is not None:  # as an API reports it once the stream is done (never for a stopped one)
+        run.set_usage({"prompt_tokens": _count(question, context), "completion_tokens": sent})
 
 
-@traceable(run_type="llm", reduce_fn="".join, metadata={"model": "fake-gpt-mini"})
+@traceable(run_type="llm", reduce_fn="".join, metadata=_llm("claude-3-5-haiku", "anthropic"))
 async def astream_summary(text: str) -> AsyncIterator[str]:
-    for token in _tokens(f"In short: {text[:60]}"):
+    tokens = list(_tokens(f"In short: {text[:60]}"))
+    for token in tokens:
         await asyncio.sleep(_delay * 0.3)
         yield token
+    run = get_current_run()
+    if run is not None:  # Anthropic's shape: the cached system prompt comes on top of input_tokens
+        run.set_usage(
+            {
+                "input_tokens": _count(text),
+                "output_tokens": len(tokens),
+                "cache_read_input_tokens": 900,
+            }
+        )
+
+
+class FakeChatStream:
+    """Stands in for ``openai.Stream``: chunks as the API streams them, a pause before each."""
+
+    def __init__(self, chunks: list[dict[str, object]]) -> None:
+        self._chunks = iter(chunks)
+
+    def __next__(self) -> dict[str, object]:
+        _pause(0.3)
+        return next(self._chunks)
+
+    def __iter__(self) -> FakeChatStream:
+        return self
+
+    def close(self) -> None:
+        self._chunks = iter(())
+
+
+class FakeCompletions:
+    """Stands in for ``client.chat.completions``: a canned reply, streamed or whole."""
+
+    def create(
+        self, *, model: str, messages: list[dict[str, str]], stream: bool = False, **params: object
+    ) -> object:
+        _pause(2)
+        reply = "Would you like the sources for this answer as well?"
+        prompt = _count(*(m["content"] for m in messages))
+        usage = {
+            "prompt_tokens": prompt,
+            "completion_tokens": len(reply.split()),
+            "total_tokens": prompt + len(reply.split()),
+        }
+        head = {"id": "chatcmpl-demo", "created": int(time.time()), "model": f"{model}-2024-07-18"}
+        if not stream:
+            message = {"role": "assistant", "content": reply}
+            return {**head, "object": "chat.completion", "usage": usage,
+                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}  # fmt: skip
+        chunks = [{**head, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": token}}]}
+                  for token in _tokens(reply)]  # fmt: skip
+        chunks.append({**head, "object": "chat.completion.chunk", "choices": [], "usage": usage})
+        return FakeChatStream(chunks)
+
+
+class FakeOpenAI:
+    """Stands in for ``openai.OpenAI()`` (no network), wrapped by ``jsontrace.wrappers.wrap_openai``."""
+
+    def __init__(self) -> None:
+        self.chat = SimpleNamespace(completions=FakeCompletions())
+
+
+client = wrap_openai(FakeOpenAI())
+
+
+@traceable(name="suggest_follow_up")
+def suggest(question: str) -> str:
+    """A wrapped client's streamed call, as with the real SDK: a ChatOpenAI run with its chunks and usage."""
+    messages = [
+        {"role": "system", "content": "Suggest one follow-up question."},
+        {"role": "user", "content": question},
+    ]
+    stream = client.chat.completions.create(
+        model="gpt-4o-mini", messages=messages, stream=True, stream_options={"include_usage": True}
+    )
+    return "".join(chunk["choices"][0]["delta"]["content"] for chunk in stream if chunk["choices"])
 
 
 @traceable(run_type="parser")
@@ -125,7 +233,8 @@ def answer(question: str, user: str = "demo-user") -> str:
     else:
         docs = retrieve(question)
         context = " ".join(str(doc["text"]) for doc in docs)
-    return "".join(stream_answer(question, context))
+    reply = "".join(stream_answer(question, context))
+    return f"{reply} {suggest(question)}"
 
 
 @traceable(name="preview_then_stop", tags=["demo"])

@@ -16,10 +16,29 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from jsontrace.render import format_duration
+from jsontrace import pricing
+from jsontrace.render import (
+    chat_messages,
+    compact_json,
+    format_cost,
+    format_duration,
+    format_tokens,
+    streamed_messages,
+    tokens_per_second,
+)
 from jsontrace.store import RUNNING, RunRecord
 
-from .._text import MORE, chunks_prefix, cut, json_text, plain, pretty, status_text, value_text
+from .._text import (
+    MORE,
+    chat_text,
+    chunks_prefix,
+    cut,
+    json_text,
+    plain,
+    pretty,
+    status_text,
+    value_text,
+)
 
 __all__ = ["RunDetail", "document"]
 
@@ -86,8 +105,16 @@ class RunDetail(VerticalScroll):
                 out.append(value_text(run.traceback))
         out.append(_heading("Timing"))
         out.append(self._timing(run, now))
+        if run.model is not None or run.usage is not None:
+            out.append(_heading("Model and usage"))
+            out.append(_llm(run))
+        if run.children:
+            totals = run.totals()
+            if totals.calls:
+                out.append(_heading("Totals, this run and below"))
+                out.append(_totals(totals))
         out.append(_heading("Inputs"))
-        out.append(value_text(run.inputs) if run.has_start else Text("(not seen)", "dim"))
+        out.append(_inputs(run.inputs) if run.has_start else Text("(not seen)", "dim"))
         out.append(_heading("Outputs" if run.has_end else "Output so far"))
         out.append(self._outputs(run))
         if run.tags:
@@ -125,10 +152,15 @@ class RunDetail(VerticalScroll):
 
     def _outputs(self, run: RunRecord) -> RenderableType:
         if run.has_end:
-            return value_text(run.outputs)
+            messages = chat_messages(run.outputs)
+            return value_text(run.outputs) if messages is None else chat_text(messages)
         chunks = run.chunks
         if not chunks:
             return Text("(none yet)", style="dim")
+        # An SDK's stream (its chunks are objects): the message so far.
+        messages = streamed_messages(chunks) if isinstance(chunks[0], dict) else None
+        if messages is not None:
+            return chat_text(messages)
         return value_text(chunks_prefix(chunks))
 
     def _ids(self, run: RunRecord) -> Text:
@@ -182,6 +214,124 @@ def document(run: RunRecord, *, raw: bool = False) -> str:
         lines, _ = run.raw_lines()
         sections.append(("Raw events", b"\n".join(lines).decode("utf-8", "backslashreplace")))
     return "\n\n".join(f"== {title} ==\n{body}" for title, body in sections)
+
+
+# Request inputs shown as chat messages; the rest of the request is shown below them.
+_CHAT_KEYS = ("messages", "input", "instructions", "system")
+# LangSmith's invocation-parameter metadata, in the order shown.
+_PARAMETERS = (
+    ("ls_temperature", "temperature"),
+    ("ls_max_tokens", "max_tokens"),
+    ("ls_stop", "stop"),
+)
+
+
+def _inputs(inputs: Any) -> RenderableType:
+    messages = chat_messages(inputs)
+    if messages is None:
+        return value_text(inputs)
+    rest = (
+        {k: v for k, v in inputs.items() if k not in _CHAT_KEYS} if isinstance(inputs, dict) else {}
+    )
+    if not rest:
+        return chat_text(messages)
+    return Group(chat_text(messages), Text("\nother inputs", style="dim"), json_text(rest))
+
+
+def _llm(run: RunRecord) -> Text:
+    """Model, parameters, tokens, cost and speed of one llm call."""
+    model = run.model
+    rows = [("model", plain((model or "?") + (f" ({run.provider})" if run.provider else "")))]
+    metadata = run.metadata
+    parameters = [
+        f"{name} {compact_json(metadata[key])}" for key, name in _PARAMETERS if key in metadata
+    ]
+    invocation = metadata.get("ls_invocation_params")
+    if isinstance(invocation, dict):
+        parameters += [f"{name} {compact_json(value)}" for name, value in invocation.items()]
+    if parameters:
+        rows.append(("parameters", plain(", ".join(parameters))))
+    usage = run.usage
+    if usage is None:
+        rows.append(
+            ("tokens", Text("not recorded" if run.finished else "when it ends", style="dim"))
+        )
+        return _rows(rows)
+    rows.append(
+        (
+            "tokens",
+            Text(
+                f"{format_tokens(usage['input_tokens'], usage['output_tokens'])}, {usage['total_tokens']:,} in all"
+            ),
+        )
+    )
+    details = [
+        f"{side} {name} {count:,}"
+        for side, key in (("input", "input_token_details"), ("output", "output_token_details"))
+        for name, count in (usage.get(key) or {}).items()  # type: ignore[attr-defined]
+    ]
+    if details:
+        rows.append(("of which", plain(", ".join(details))))
+    rows.append(("cost", _cost(model, usage)))
+    speed = tokens_per_second(run)
+    if speed is not None:
+        rows.append(("speed", Text(f"{speed:,.1f} tokens/s after the first chunk")))
+    return _rows(rows)
+
+
+def _cost(model: str | None, usage: Any) -> Text:
+    cost = pricing.cost(model, usage)
+    problem = pricing.problem()
+    if cost is None:
+        text = Text(
+            f"no price for {model!r}: add it with JSONTRACE_PRICES or jsontrace.pricing.set_prices()",
+            "yellow",
+        )
+    else:
+        text = Text(format_cost(cost.total), "green")
+        if cost.input is not None and cost.output is not None:
+            text.append(
+                f"  (input {format_cost(cost.input)}, output {format_cost(cost.output)})", "dim"
+            )
+        price = pricing.price_for(model)
+        if price is not None:
+            text.append(f"\n{'':>16}{_price_line(price)}", "dim")
+    if problem is not None:
+        text.append_text(plain(f"\n{'':>16}{problem}", "yellow"))
+    return text
+
+
+def _price_line(price: pricing.Price) -> str:
+    line = f"at ${price.input:g} in, ${price.output:g} out"
+    if price.cached_input is not None:
+        line += f", ${price.cached_input:g} cached"
+    line += " per 1M tokens"
+    if any(price is known for known in pricing.DEFAULT_PRICES.values()):
+        line += f" (defaults of {pricing.DEFAULT_PRICES_AS_OF})"
+    return line
+
+
+def _totals(totals: pricing.Totals) -> Text:
+    rows = [
+        ("llm calls", Text(f"{totals.calls:,}")),
+        (
+            "tokens",
+            Text(
+                f"{format_tokens(totals.input_tokens, totals.output_tokens)}, {totals.total_tokens:,} in all"
+            ),
+        ),
+    ]
+    if totals.cost is not None:
+        cost = Text(format_cost(totals.cost), "green")
+        if totals.unpriced:
+            cost.append(
+                f"  and {totals.unpriced:,} call{'s' if totals.unpriced > 1 else ''} without a price",
+                "yellow",
+            )
+        rows.append(("cost", cost))
+    else:
+        rows.append(("cost", Text("no price for these models", "yellow")))
+    return _rows(rows)
 
 
 def _rows(rows: list[tuple[str, Text]]) -> Text:
