@@ -909,6 +909,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--tail-seconds", type=float, default=TAIL_SECONDS, help="how long the tail writer runs"
     )
+    parser.add_argument(
+        "--big-events", type=int, default=BIG_EVENTS, help="events of the big directory"
+    )
+    parser.add_argument(
+        "--idle-files", type=int, default=IDLE_FILES, help="files of the many-files directory"
+    )
     parser.add_argument("--rate", type=int, default=LIVE_RATE, help="live events per second")
     parser.add_argument("--repeats", type=int, default=1, help="best of N for each measurement")
     # Internal: what the parent runs in its children.
@@ -930,7 +936,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(write_live(args.write_live, args.rate, args.seconds)))
         return 0
 
-    big_events, idle_files = BIG_EVENTS, IDLE_FILES
+    big_events, idle_files = args.big_events, args.idle_files
     if args.quick:
         args.events, args.live_seconds, args.tail_seconds = QUICK_EVENTS, 1.0, QUICK_TAIL_SECONDS
         big_events, idle_files = QUICK_BIG_EVENTS, QUICK_IDLE_FILES

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import pytest
 
-from jsontrace.reader import BadLine, DirectoryReader
+from jsontrace.reader import BadLine, DirectoryReader, FileState
 
 
 def line(**fields: Any) -> bytes:
@@ -461,3 +461,22 @@ def test_a_file_rewritten_in_place_past_its_old_offset_is_read_again_from_the_st
     assert [{"n": 10}, {"n": 20}, {"n": 30}] == read_all(reader)
     assert ["a.jsonl was rewritten; reading it again from the start"] == reader.take_notices()
     assert 1 == reader.files["a.jsonl"].generation
+
+
+def test_a_state_put_in_by_hand_reads_on_from_its_offset_and_its_lines_read_again(
+    tmp_path: Path,
+) -> None:
+    """A resumed export sets reader.files[name] = FileState(name, offset=...): the reader reads
+    only what lies past the offset, and the lines it reads can be read again by file id."""
+    first, second = b'{"n": 1}\n', b'{"n": 2}\n'
+    path = tmp_path / "t.jsonl"
+    path.write_bytes(first + second)
+    reader = DirectoryReader(tmp_path)
+    st = path.stat()
+    reader.files["t.jsonl"] = FileState("t.jsonl", offset=len(first), inode=st.st_ino, size=0)
+
+    (batch,) = list(reader.poll())
+
+    assert [{"n": 2}] == batch.events
+    start, end = batch.span(0)
+    assert second == reader.read_span(batch.file_id, start, end)

@@ -548,6 +548,25 @@ def test_values_are_read_from_the_files_when_asked_for_not_kept(tmp_path: Path) 
     assert 1 == len(store._cache)
 
 
+def test_usage_model_and_totals_come_from_the_index_not_the_files(tmp_path: Path) -> None:
+    """A trace line's tokens, model, cost and totals are read without loading any run's values."""
+    a, b = uid(1), uid(2)
+    usage = {"input_tokens": 10, "output_tokens": 4, "total_tokens": 14}
+    store = load_lines(
+        tmp_path,
+        start(a),
+        start(b, a, run_type="llm", metadata={"ls_model_name": "gpt-4o-mini"}),
+        end(b, usage=usage),
+        end(a),
+    )
+    root = store.runs[a]
+
+    totals = root.totals()
+    assert (1, 10, 4) == (totals.calls, totals.input_tokens, totals.output_tokens)
+    assert ("gpt-4o-mini", usage) == (store.runs[b].model, store.runs[b].usage)
+    assert 0 == len(store._cache)  # nothing was read back from the file
+
+
 def test_a_growing_run_is_topped_up_with_its_new_lines_only(tmp_path: Path) -> None:
     """A running stream shown again after more chunks: only the bytes it gained are read."""
     a = uid(1)

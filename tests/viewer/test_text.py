@@ -5,7 +5,16 @@ from __future__ import annotations
 import orjson
 
 from jsontrace.store import RunStore
-from jsontrace_view._text import cut, json_prefix, json_text, page_end, plain, run_label, value_text
+from jsontrace_view._text import (
+    chat_text,
+    cut,
+    json_prefix,
+    json_text,
+    page_end,
+    plain,
+    run_label,
+    value_text,
+)
 
 
 def test_plain_never_reads_markup_and_escapes_controls() -> None:
@@ -29,6 +38,17 @@ def test_long_values_show_their_first_screenful_and_what_is_left() -> None:
     assert shown.startswith("x" * 4000)
     assert shown.endswith("… 6,000 more characters (v pages through all of it)")
     assert 4000 + 52 == len(shown)
+
+
+def test_chat_messages_show_one_screenful_in_all() -> None:
+    """Thousands of messages, one of them huge: a screenful is shown, then how much is left."""
+    messages = [("user", "y" * 5_000_000)] + [("assistant", f"reply {n}") for n in range(10_000)]
+
+    shown = chat_text(messages).plain
+    assert shown.startswith("user\n" + "y" * 100)
+    assert "… 4,996,000 more characters (v pages through all of it)" in shown
+    assert shown.endswith("… 10,000 more messages (v pages through all of it)")
+    assert len(shown) < 4_200
 
 
 def test_cut_stops_at_a_line_limit() -> None:
