@@ -351,6 +351,13 @@ async def test_empty_directory_says_it_is_waiting_then_shows_the_first_trace(
         await wait_for(pilot, lambda: "first" == app._selected)  # cursor and details on it
 
 
+def feed(app: TraceViewer, *events: dict[str, Any]) -> None:
+    """Hand events to the open app's store as its reader would, then redraw."""
+    with app.store_lock:
+        app.store.add_events(events)
+    app.flush()
+
+
 def _event(kind: str, run_id: str, parent: str | None = None, **extra: Any) -> dict[str, Any]:
     """An event for feeding the store directly (no file, no reader); ids are dotted paths."""
     ts = ts_at(extra.pop("second", 0))
@@ -373,18 +380,13 @@ async def test_follow_opens_runs_whose_first_child_arrives_after_the_jump(
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(pilot)
 
-        def feed(*events: dict[str, Any]) -> None:
-            with app.store_lock:
-                app.store.add_events(events)
-            app.flush()
-
-        feed(_event("run.start", "new", second=1))
+        feed(app, _event("run.start", "new", second=1))
         assert ["new", "old"] == names(app)
-        feed(_event("run.start", "new.chain", "new", second=2))
+        feed(app, _event("run.start", "new.chain", "new", second=2))
         assert ["new", "new.chain", "old"] == names(app)
-        feed(_event("run.start", "new.chain.llm", "new.chain", second=3))
+        feed(app, _event("run.start", "new.chain.llm", "new.chain", second=3))
         assert ["new", "new.chain", "new.chain.llm", "old"] == names(app)
-        feed(_event("run.end", "new.chain.llm", second=4))
+        feed(app, _event("run.end", "new.chain.llm", second=4))
         assert "✓ new.chain.llm  chain  42 ms" in labels(app)[2]
         # The cursor stayed on the followed trace throughout.
         assert "new" == app.query_one(RunTree).cursor_node.data  # type: ignore[union-attr]
@@ -392,7 +394,7 @@ async def test_follow_opens_runs_whose_first_child_arrives_after_the_jump(
         # What you fold stays folded: a later child does not open it again.
         await pilot.press("h")
         assert ["new", "old"] == names(app)
-        feed(_event("run.start", "new.other", "new", second=5))
+        feed(app, _event("run.start", "new.other", "new", second=5))
         assert ["new", "old"] == names(app)
         await pilot.press("l")
         assert ["new", "new.chain", "new.chain.llm", "new.other", "old"] == names(app)
@@ -433,15 +435,10 @@ async def test_a_trace_that_starts_to_match_later_appears_under_the_search(
         await wait_for(pilot, lambda: not app.searching)
         assert ["No trace matches the filter (escape clears it)."] == labels(app)
 
-        def feed(*events: dict[str, Any]) -> None:
-            with app.store_lock:
-                app.store.add_events(events)
-            app.flush()
-
-        feed(_event("run.start", "r", second=1), _event("run.start", "r.c", "r", second=2))
+        feed(app, _event("run.start", "r", second=1), _event("run.start", "r.c", "r", second=2))
         assert ["No trace matches the filter (escape clears it)."] == labels(app)
         # Only r.c changes here (its parent r is not touched), and r must now match.
-        feed(_event("run.end", "r.c", outputs="a NEEDLE in the output", second=3))
+        feed(app, _event("run.end", "r.c", outputs="a NEEDLE in the output", second=3))
         assert ["r"] == names(app)
 
 
@@ -558,13 +555,9 @@ async def test_a_running_parent_never_shows_less_time_than_its_running_child(
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(pilot)
 
-        def feed(*events: dict[str, Any]) -> None:
-            with app.store_lock:
-                app.store.add_events(events)
-            app.flush()
-
         alive = {"pid": os.getpid(), "host": HOST}
         feed(
+            app,
             _event("run.start", "p", second=0, **alive),
             _event("run.start", "p.c", "p", second=0.05, **alive),
         )
@@ -576,6 +569,8 @@ async def test_a_running_parent_never_shows_less_time_than_its_running_child(
         assert (100, 50) == tuple(round(_duration_ms(label)) for label in labels(app)[:2])
 
         clock[0] = ts_seconds(0.5)
-        feed({**events.chunk("p.c", 0, "tok", "p"), "ts": ts_at(0.4)})  # only the child changes
+        feed(
+            app, {**events.chunk("p.c", 0, "tok", "p"), "ts": ts_at(0.4)}
+        )  # only the child changes
         parent, child = (_duration_ms(label) for label in labels(app)[:2])
         assert (500, 450) == (round(parent), round(child))
