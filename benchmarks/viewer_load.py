@@ -461,7 +461,6 @@ def observe_viewer(directory: Path) -> dict[str, Any]:
     """
     from jsontrace_view.app import TraceViewer
     from jsontrace_view.messages import Loaded
-    from jsontrace_view.widgets import RunTree
 
     node_latencies: list[float] = []
     painted_latencies: list[float] = []
@@ -483,7 +482,8 @@ def observe_viewer(directory: Path) -> dict[str, Any]:
             super().flush()
             now = time.time()
             starts = []
-            for run_id, run in self.query_one("#tree", RunTree).runs.items():
+            # The app's own tree, not a query: a flush may come while the screen is torn down.
+            for run_id, run in self._tree.runs.items():
                 if run_id not in seen:
                     seen.add(run_id)
                     started = run.started_at

@@ -15,7 +15,9 @@ import math
 import os
 import re
 import sys
+import time
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Final, Literal
 
 import orjson
@@ -33,9 +35,11 @@ __all__ = [
     "compact_json",
     "format_cost",
     "format_duration",
+    "format_started",
     "format_tokens",
     "health",
     "plural",
+    "preview",
     "printable",
     "render_run_line",
     "render_tree",
@@ -118,6 +122,7 @@ def format_duration(ms: float | None) -> str:
 #: What a part of a run line says, so that each output can style it.
 Role = Literal[
     "status",
+    "started",
     "name",
     "type",
     "note",
@@ -131,23 +136,34 @@ Role = Literal[
     "totals",
     "error",
     "error_inside",
+    "preview",
 ]
 #: One piece of a run line: printable text and its role.
 Part = tuple[str, Role]
 
 
-def run_line(run: RunRecord, *, now: float | None = None, status_word: bool = True) -> list[Part]:
+def run_line(
+    run: RunRecord,
+    *,
+    now: float | None = None,
+    status_word: bool = True,
+    started: bool = False,
+    inputs: bool = False,
+) -> list[Part]:
     """What one line about a run shows: status, name, type, duration, chunks, first chunk, error.
 
     Every text is already :func:`printable`. ``status_word`` adds the status
     after its symbol (plain text needs it; the viewer has colours instead).
+    ``started`` adds when the run started (:func:`format_started`, after the
+    status), ``inputs`` a one-line :func:`preview` of its inputs (last): the
+    viewer's rows have both, so that traces of one function can be told apart.
     """
     status = run.status
     symbol = STATUS_SYMBOLS[status]
-    parts: list[Part] = [
-        (f"{symbol} {status}" if status_word else symbol, "status"),
-        (printable(run.name), "name"),
-    ]
+    parts: list[Part] = [(f"{symbol} {status}" if status_word else symbol, "status")]
+    if started:
+        parts.append((format_started(run.started_at, now), "started"))
+    parts.append((printable(run.name), "name"))
     if run.run_type:
         parts.append((printable(run.run_type), "type"))
     if not run.seen:
@@ -191,7 +207,94 @@ def run_line(run: RunRecord, *, now: float | None = None, status_word: bool = Tr
         parts.append(("⚠ error inside", "error_inside"))
     if run.cycle:
         parts.append(("(parent cycle ignored)", "note"))
+    if inputs:
+        shown = preview(run.inputs)
+        if shown:
+            parts.append((shown, "preview"))
     return parts
+
+
+#: Inputs keys that usually hold what a run was asked, in the order they are looked for.
+_ASKED = ("input", "inputs", "question", "query", "prompt", "text", "q")
+
+
+def preview(value: object, limit: int = 60) -> str:
+    """*value* (a run's inputs) as one short printable line; ``""`` for nothing.
+
+    What a run was asked comes first: a lone key's value, a chat's last user
+    message, or a key such as ``question``, ``query`` or ``prompt``; otherwise
+    ``key: value`` pairs. Whitespace is collapsed, and the text is cut at
+    *limit* characters with ``…``; a large value is never serialised whole.
+    """
+    text = " ".join(_flat(_asked(value), limit + 1).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return printable(text)
+
+
+def _asked(value: object) -> object:
+    messages = chat_messages(value)
+    if messages:
+        users = [text for role, text in messages if role == "user"]
+        return (users or [messages[-1][1]])[-1]
+    if isinstance(value, Mapping) and value:
+        if len(value) == 1:
+            return _asked(next(iter(value.values())))
+        return next((value[k] for k in _ASKED if value.get(k) not in (None, "", [])), value)
+    return value
+
+
+def _flat(value: object, budget: int) -> str:
+    """A compact one-line rendering of *value*, stopping once *budget* characters are made."""
+    if isinstance(value, str):
+        return value[:budget]
+    if value is None:
+        return ""
+    if isinstance(value, Mapping):
+        pieces = []
+        for key, item in value.items():
+            pieces.append(f"{key}: {_flat(item, budget)}")
+            budget -= len(pieces[-1]) + 2
+            if budget <= 0:
+                break
+        return ", ".join(pieces)
+    if isinstance(value, (list, tuple)):
+        items = []
+        for item in value:
+            items.append(_flat(item, budget))
+            budget -= len(items[-1]) + 2
+            if budget <= 0:
+                break
+        return "[" + ", ".join(items) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)[:budget]
+
+
+def format_started(seconds: float | None, now: float | None = None) -> str:
+    """When a run started, for a row (local time, 8 characters wide where it can be).
+
+    Within the last hour its age (``"  12s ago"``, ``"   5m ago"``), which reads at a
+    glance while an app is watched; earlier today the clock time
+    (``"14:03:22"``); before that the day too (``"Nov 24 14:03"``). ``"?"`` if unknown.
+    """
+    if seconds is None or not math.isfinite(seconds):
+        return f"{'?':>8}"
+    now = time.time() if now is None else now
+    age = now - seconds
+    if 0 <= age < 60:
+        return f"{int(age)}s ago".rjust(8)
+    if 0 <= age < 3600:
+        return f"{int(age // 60)}m ago".rjust(8)
+    try:
+        when, today = datetime.fromtimestamp(seconds), datetime.fromtimestamp(now)
+    except (OverflowError, OSError, ValueError):
+        return f"{'?':>8}"
+    if when.date() == today.date():
+        return when.strftime("%H:%M:%S")
+    if when.year == today.year:
+        return when.strftime("%b %d %H:%M")
+    return when.strftime("%Y-%m-%d")
 
 
 def format_tokens(tokens_in: int, tokens_out: int) -> str:

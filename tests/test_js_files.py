@@ -154,13 +154,8 @@ def _walk(run: RunRecord) -> Iterator[RunRecord]:
         yield from _walk(child)
 
 
-def tree(
-    run: RunRecord, names: dict[str, str], unlike: frozenset[str] = frozenset()
-) -> dict[str, Any]:
-    """What a reader sees of a run and its descendants, ids and timings left out.
-
-    *unlike* names runs whose tags and metadata the case says differ by language.
-    """
+def tree(run: RunRecord, names: dict[str, str]) -> dict[str, Any]:
+    """What a reader sees of a run and its descendants, ids and timings left out."""
     error = run.error
     name = names.get(run.name, run.name)
     return {
@@ -173,34 +168,18 @@ def tree(
         "error": None
         if error is None
         else {"type": error.get("type"), "message": error.get("message")},
-        "tags": None if name in unlike else run.tags,
-        "metadata": None if name in unlike else run.metadata,
+        "tags": run.tags,
+        "metadata": run.metadata,
         "redacted": run.redacted,
         "warnings": len(run.trace_warnings),
-        "children": [tree(child, names, unlike) for child in run.sorted_children()],
+        "children": [tree(child, names) for child in run.sorted_children()],
     }
 
 
-def forest(
-    directory: Path, names: dict[str, str] | None = None, unlike: frozenset[str] = frozenset()
-) -> list[dict[str, Any]]:
+def forest(directory: Path, names: dict[str, str] | None = None) -> list[dict[str, Any]]:
     store, _reader = load_directory(directory)
     roots = store.traces(newest_first=False)
-    return [tree(root, names or {}, unlike) for root in roots]
-
-
-def unlike_by_language(case: dict[str, Any]) -> frozenset[str]:
-    """Runs whose expected tags or metadata are given per language ({"$lang": ...}) in the case.
-
-    Today: the Python writer inherits tags and metadata from parent runs
-    (LangSmith's rules), the TypeScript writer not yet.
-    """
-    names = set()
-    for run in case["runs"]:
-        if any(isinstance(run["start"].get(key), dict) for key in ("tags", "metadata")):
-            name = run["start"]["name"]
-            names.add(name["$lang"]["python"] if isinstance(name, dict) else name)
-    return frozenset(names)
+    return [tree(root, names or {}) for root in roots]
 
 
 def ts_to_python_names(case: dict[str, Any]) -> dict[str, str]:
@@ -222,10 +201,9 @@ def test_typescript_program_gives_the_trees_of_its_python_twin(
     assert run_node(built_program(case["typescript"]), ts_dir) == case["stdout"]
     assert run_python(ROOT / case["python"], py_dir) == case["stdout"]
     assert "health      no problems" in doctor(ts_dir)
-    unlike = unlike_by_language(case)
-    expected = forest(py_dir, unlike=unlike)
+    expected = forest(py_dir)
     assert expected, "the Python twin wrote runs"
-    assert forest(ts_dir, ts_to_python_names(case), unlike) == expected
+    assert forest(ts_dir, ts_to_python_names(case)) == expected
 
 
 def test_a_busy_typescript_app_leaves_a_clean_directory(node_package: Path, tmp_path: Path) -> None:
@@ -287,7 +265,10 @@ def _one(store: Any, name: str) -> RunRecord:
 def test_a_node_client_and_a_python_server_make_one_trace(
     node_package: Path, tmp_path: Path
 ) -> None:
-    """Headers from a Node run continue in Python: one trace, the Python run the Node run's child."""
+    """Headers from a Node run continue in Python: one trace, the Python run the Node run's child.
+
+    The Python run inherits the Node run's tags and metadata from the baggage header.
+    """
     directory = tmp_path / "logs"
     headers = run_node(JS / "build" / "test" / "scripts" / "headers_out.js", directory).strip()
     assert run_python(PY_SERVER, directory, headers) == "answer to why\n"
@@ -297,13 +278,17 @@ def test_a_node_client_and_a_python_server_make_one_trace(
     assert server.parent_run_id == client.run_id
     assert server.trace_id == client.trace_id
     assert [root.name for root in store.traces()] == ["client"]
+    assert (["node"], {"side": "client"}) == (server.tags, server.metadata)
 
 
 @needs_python_headers
 def test_a_python_client_and_a_node_server_make_one_trace(
     node_package: Path, tmp_path: Path
 ) -> None:
-    """Headers from a Python run continue in Node: one trace, the Node run the Python run's child."""
+    """Headers from a Python run continue in Node: one trace, the Node run the Python run's child.
+
+    The Node run inherits the Python run's tags from the baggage header, as Python's would.
+    """
     directory = tmp_path / "logs"
     headers = run_python(PY_CLIENT, directory).strip()
     assert json.loads(headers)["baggage"] == "langsmith-tags=python"
@@ -314,12 +299,13 @@ def test_a_python_client_and_a_node_server_make_one_trace(
     client, server = _one(store, "py_client"), _one(store, "server")
     assert server.parent_run_id == client.run_id
     assert server.trace_id == client.trace_id
+    assert (["python"], {}) == (server.tags, server.metadata)
 
 
 def test_node_to_node_across_processes_reads_as_one_trace(
     node_package: Path, tmp_path: Path
 ) -> None:
-    """Two Node processes joined by headers: the run model shows one tree, no orphan."""
+    """Two Node processes joined by headers: the run model shows one tree, no orphan, baggage inherited."""
     directory = tmp_path / "logs"
     headers = run_node(JS / "build" / "test" / "scripts" / "headers_out.js", directory).strip()
     run_node(JS / "build" / "test" / "scripts" / "headers_in.js", directory, headers)
@@ -327,3 +313,5 @@ def test_node_to_node_across_processes_reads_as_one_trace(
     (root,) = forest(directory)
     assert root["name"] == "client"
     assert [child["name"] for child in root["children"]] == ["server"]
+    (server,) = root["children"]
+    assert (["node"], {"side": "client"}) == (server["tags"], server["metadata"])

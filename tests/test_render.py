@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from jsontrace.render import (
     chat_messages,
     format_cost,
@@ -81,6 +83,71 @@ def test_run_line_escapes_hostile_names_and_shows_an_errors_first_line() -> None
     assert "evil\\x1b]0;title\\x07\\u202e" in line
     assert "E: first …" in line
     assert "\x1b" not in line and "\n" not in line
+
+
+def test_preview_shows_what_a_run_was_asked_on_one_line() -> None:
+    """A lone key's value, a chat's last user message, a question-like key, else key: value pairs."""
+    from jsontrace.render import preview
+
+    assert "What is 2+2?" == preview({"question": "What is  2+2?\n"})
+    assert "and now?" == preview(
+        {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"},
+                      {"role": "user", "content": [{"type": "text", "text": "and now?"}]}],
+         "model": "m"}
+    )  # fmt: skip
+    assert "find docs" == preview({"query": "find docs", "k": 3})
+    assert "a: 1, b: [x, true]" == preview({"a": 1, "b": ["x", True]})
+    assert "" == preview(None)
+    assert "" == preview({})
+    assert "\\x1b[2J" == preview("\x1b[2J")  # printable: escapes never reach the terminal
+
+
+def test_preview_cuts_long_values_without_serialising_them_whole() -> None:
+    """A long input ends in … at the limit; a huge value is only read up to the limit."""
+    from jsontrace.render import preview
+
+    shown = preview({"a": "x" * 1_000_000, "b": list(range(1_000_000))}, limit=20)
+    assert "a: xxxxxxxxxxxxxxxx…" == shown
+    assert 20 == len(shown)
+
+
+def test_format_started_ages_within_the_hour_then_clock_times(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Recent starts read as ages, earlier ones today as clock times, older ones with their day."""
+    import time
+
+    from jsontrace.render import format_started
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        now = 1_795_000_000.0  # 2026-11-18 11:06:40 UTC
+        assert " 12s ago" == format_started(now - 12.7, now)
+        assert "  5m ago" == format_started(now - 330, now)
+        assert "09:06:40" == format_started(now - 7200, now)
+        assert "Nov 17 11:06" == format_started(now - 86_400, now)
+        assert "2025-11-18" == format_started(now - 365 * 86_400, now)
+        assert "11:06:50" == format_started(now + 10, now)  # a writer's clock ahead: its time
+        assert "       ?" == format_started(None, now)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_run_line_adds_the_start_and_the_inputs_when_asked() -> None:
+    """started= puts the start time after the status, inputs= a preview of the inputs last."""
+    store = store_of(start("r", ts="2026-11-24T06:49:31.000000Z", inputs={"q": "hello"}), end("r"))
+    run = store.get("r")
+    assert run is not None
+    now = run.started_at + 30  # type: ignore[operator]
+
+    parts = run_line(run, now=now, status_word=False, started=True, inputs=True)
+    assert [("✓", "status"), ("30s ago", "started"), ("r", "name")] == [
+        (text.strip(), role) for text, role in parts[:3]
+    ]
+    assert ("hello", "preview") == parts[-1]
+    assert "preview" not in [role for _, role in run_line(run, now=now)]  # --print: unchanged
 
 
 def test_llm_run_line_shows_model_tokens_cost_and_speed() -> None:

@@ -21,6 +21,7 @@
 
 import { formatTimestamp } from "./clock.js";
 import { getConfig } from "./config.js";
+import { PROJECT, REFERENCE_EXAMPLE_ID } from "./inherit.js";
 import { Redactor } from "./redact.js";
 import { CAREFUL, Encoder, toPlain } from "./serialize.js";
 import type { KVMap, RunTree } from "./run.js";
@@ -37,10 +38,6 @@ export const BAGGAGE = "baggage";
 export const TRACEPARENT = "traceparent";
 const NAMES = [LANGSMITH_TRACE, BAGGAGE, TRACEPARENT] as const;
 
-/** Metadata key of LangSmith's `project_name`: travels as `langsmith-project`. */
-const PROJECT = "project";
-/** A run's own, never sent. */
-const REFERENCE_EXAMPLE_ID = "reference_example_id";
 
 // -- writing ------------------------------------------------------------------------
 

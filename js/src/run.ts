@@ -157,6 +157,8 @@ export class RunTree {
   private readonly tagsAtStart: readonly string[];
   private readonly metadataAtStart: Readonly<KVMap>;
   private outputsSet: unknown = UNSET;
+  // Outputs given to end() while the run runs: merged with what it returns, as in Python.
+  private extraOutputs: KVMap | undefined;
   // Events waiting for the start event (an async processInputs), else null.
   private queue: Event[] | null = null;
   // Set while the end waits for an async aggregator or processOutputs.
@@ -306,8 +308,36 @@ export class RunTree {
     }
   }
 
-  /** End the run `ok` with `outputs` (a stream: its chunks, aggregated). */
-  end(outputs?: unknown): void {
+  /**
+   * LangSmith's `runTree.end(outputs, error, endTime, metadata)` from inside the run:
+   * `outputs` (an object; anything else goes under `output`) and `metadata` are
+   * recorded when the run ends, merged with what the function returns, as the
+   * Python side's `end(outputs=...)` does. The function's own return or throw still
+   * ends the run (so its later chunks and children are not lost); `error` is not
+   * recorded (throw instead) and `endTime` is ignored.
+   */
+  end(outputs?: unknown, error?: unknown, _endTime?: unknown, metadata?: KVMap): void {
+    if (this.remote) {
+      reportOnce("run_tree:end", "RunTree.end() on a run in another process does nothing here; ignored");
+      return;
+    }
+    if (outputs !== undefined && outputs !== null) {
+      this.extraOutputs = { ...this.extraOutputs, ...(isKVMap(outputs) ? outputs : { output: outputs }) };
+    }
+    if (metadata !== undefined && metadata !== null && typeof metadata === "object" && Object.keys(metadata).length > 0) {
+      this.addMetadata(metadata);
+    }
+    if (error !== undefined && error !== null) {
+      reportOnce("run_tree:end:error", "RunTree.end(outputs, error) does not record the error: a run's error is what its function throws");
+    }
+  }
+
+  /**
+   * @internal End the run `ok` with `outputs`. A stream's outputs are its chunks,
+   * aggregated; `outputs` is then the generator's return value, appended to the
+   * chunks when it is not undefined or null (as the Python side and LangSmith record it).
+   */
+  _end(outputs?: unknown): void {
     this.finish("ok", outputs, undefined);
   }
 
@@ -344,11 +374,12 @@ export class RunTree {
   private collect(status: Status, outputs: unknown, error: unknown, endMs: number, ts: string): void {
     let recorded: unknown;
     if (this.outputsSet !== UNSET) recorded = this.outputsSet;
-    else if (this.streaming) recorded = this.aggregate();
+    else if (this.streaming) recorded = this.aggregate(outputs);
     else recorded = outputs;
     const processHook = this.hooks.processOutputs;
     const apply = processHook !== undefined && (status === "ok" || this.streaming);
     const then = (value: unknown): void => {
+      value = this.withExtraOutputs(value);
       if (apply) {
         const processed = this.callHook("processOutputs", processHook!, isKVMap(value) ? { ...value } : { outputs: value }, null);
         if (isThenable(processed.value)) {
@@ -362,18 +393,29 @@ export class RunTree {
       this.writeEnd(status, value, error, endMs, ts);
     };
     if (recorded instanceof Pending) {
-      this.waitFor(recorded.promise, this.chunks, "aggregator", then);
+      this.waitFor(recorded.promise, recorded.values, "aggregator", then);
     } else {
       then(recorded);
     }
   }
 
-  private aggregate(): unknown {
+  /** What end() added, merged as the Python side's `add_outputs` does. */
+  private withExtraOutputs(value: unknown): unknown {
+    const extra = this.extraOutputs;
+    if (extra === undefined) return value;
+    if (isKVMap(value)) return { ...value, ...extra };
+    if (value === undefined || value === null) return { ...extra };
+    return { output: value, ...extra };
+  }
+
+  private aggregate(returned: unknown): unknown {
+    // The aggregator sees the return value too, as Python's reduce_fn does.
+    const values = returned === undefined || returned === null ? this.chunks : [...this.chunks, returned];
     const aggregator = this.hooks.aggregator;
-    if (aggregator === undefined) return this.chunks;
-    // If the aggregator fails, the chunks themselves are still a faithful record.
-    const result = this.callHook("aggregator", aggregator, this.chunks, this.chunks);
-    return isThenable(result.value) ? new Pending(result.value) : result.value;
+    if (aggregator === undefined) return values;
+    // If the aggregator fails, the values themselves are still a faithful record.
+    const result = this.callHook("aggregator", aggregator, values, values);
+    return isThenable(result.value) ? new Pending(result.value, values) : result.value;
   }
 
   /** Wait for an async hook; at exit, or if it fails, go on with `fallback`. */
@@ -498,6 +540,10 @@ export class RunTree {
 
 /** An aggregator's promise, while the end waits for it. */
 class Pending {
-  constructor(readonly promise: PromiseLike<unknown>) {}
+  constructor(
+    readonly promise: PromiseLike<unknown>,
+    /** What the aggregator was given: the outputs if it fails. */
+    readonly values: unknown[],
+  ) {}
 }
 

@@ -99,7 +99,7 @@ export class TracedGenerator<T = unknown, TReturn = unknown, TNext = unknown> {
       // Stopped from outside (return()) is cancelled; ran to its end (or caught a
       // thrown-in error and returned) is ok.
       if (method === "return") run.cancel();
-      else run.end();
+      else run._end(result.value); // the return value, recorded after the chunks
     } else {
       run._chunk(result.value);
     }
@@ -192,7 +192,7 @@ export class TracedAsyncGenerator<T = unknown, TReturn = unknown, TNext = unknow
         if (result.done) {
           untrack(this);
           if (method === "return") run.cancel();
-          else run.end();
+          else run._end(result.value);
         } else {
           run._chunk(result.value);
         }
@@ -229,7 +229,7 @@ export function tapAsyncIterable<S extends AsyncIterable<unknown>>(iterable: S, 
     // A frozen object: left alone, and the run ends now (it cannot see the stream).
     reportOnce(`tap:${run.name}`, `cannot follow the async iterable '${run.name}' returned: ${errorMessage(error)}`);
     run.warn("the returned async iterable could not be followed (frozen object)");
-    run.end(null);
+    run._end(null);
   }
   return iterable;
 }
@@ -253,7 +253,7 @@ export function tapReadableStream<T>(stream: ReadableStream<T>, run: RunTree): R
           return;
         }
         if (result.done) {
-          run.end();
+          run._end();
           controller.close();
           return;
         }

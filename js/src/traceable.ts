@@ -23,6 +23,7 @@
 
 import { getConfig } from "./config.js";
 import { isDisabled, parentRun, storage } from "./context.js";
+import { inherit } from "./inherit.js";
 import { abandoned, RunTree, type Hooks, type KVMap } from "./run.js";
 import { errorMessage, errorType } from "./serialize.js";
 import { reportOnce, safeString } from "./warn.js";
@@ -62,9 +63,9 @@ export interface TraceableConfig<Func extends (...args: any[]) => any> {
   processOutputs?: (outputs: Readonly<ProcessOutputs<Awaited<ReturnType<Func>>>>) => KVMap | Promise<KVMap>;
   /** Force tracing on or off for this function (and, when off, for the calls it makes). */
   tracingEnabled?: boolean;
-  /** Kept as metadata `project`, as on the Python side. */
+  /** Kept as metadata `project` where nothing inherited names one, as on the Python side. */
   project_name?: string;
-  /** Merged into the run's metadata, as in LangSmith (model name, temperature, ...). */
+  /** Merged into the run's metadata (model name, temperature, ...): below `metadata`, above what is inherited. */
   getInvocationParams?: (...args: Parameters<Func>) => KVMap | undefined;
   /** Called with the run once it has started. */
   on_start?: (runTree: RunTree | undefined) => void;
@@ -111,6 +112,7 @@ interface Spec {
   readonly runType: string;
   readonly tags: readonly string[];
   readonly metadata: Readonly<KVMap>;
+  readonly projectName: string | undefined;
   readonly hooks: Hooks;
   readonly processInputs: ((inputs: any) => unknown) | undefined;
   readonly getInvocationParams: ((...args: any[]) => unknown) | undefined;
@@ -141,6 +143,8 @@ function startRun(spec: Spec, args: unknown[], parent: RunTree | undefined): Run
       }
     }
     let metadata = spec.metadata;
+    // Describes this call (its model, say), so it beats what the run inherits (LangSmith's
+    // TypeScript SDK lets a parent's metadata win); the config's metadata beats it.
     if (spec.getInvocationParams !== undefined) {
       try {
         const params = spec.getInvocationParams(...args);
@@ -152,12 +156,13 @@ function startRun(spec: Spec, args: unknown[], parent: RunTree | undefined): Run
         );
       }
     }
+    const inherited = inherit(parent, spec.tags, metadata, spec.projectName);
     const run = new RunTree({
       name: spec.name,
       runType: spec.runType,
       inputs,
-      tags: spec.tags,
-      metadata,
+      tags: inherited.tags,
+      metadata: inherited.metadata,
       parent,
       hooks: spec.hooks,
       ...(warnings !== undefined ? { warnings } : {}),
@@ -191,7 +196,7 @@ function isReadableStream(value: object): value is ReadableStream<unknown> {
 /** What the wrapped function returned, wrapped so that the run records what it produces. */
 function follow(result: unknown, run: RunTree): unknown {
   if (result === null || (typeof result !== "object" && typeof result !== "function")) {
-    run.end(result);
+    run._end(result);
     return result;
   }
   const object = result as object;
@@ -212,7 +217,7 @@ function follow(result: unknown, run: RunTree): unknown {
     // A wrapper of ours failed: the value goes back untouched, the run ends with it.
     reportOnce(`follow:${run.name}`, `could not follow what '${run.name}' returned: ${errorMessage(error)}`);
   }
-  run.end(result);
+  run._end(result);
   return result;
 }
 
@@ -221,7 +226,7 @@ function followSettled(value: unknown, run: RunTree): unknown {
   if (value !== null && typeof value === "object" && (isReadableStream(value) || isAsyncIterable(value))) {
     return followStream(value, run);
   }
-  run.end(value);
+  run._end(value);
   return value;
 }
 
@@ -241,7 +246,7 @@ function followStream(stream: ReadableStream<unknown> | AsyncIterable<unknown>, 
  */
 function observeThenable(thenable: PromiseLike<unknown>, run: RunTree): unknown {
   const settle = <T>(value: T): T => {
-    run.end(value);
+    run._end(value);
     return value;
   };
   const failed = (error: unknown): never => {
@@ -299,12 +304,13 @@ export function traceable<Func extends (...args: any[]) => any>(
   if (options.run_type !== undefined && (typeof options.run_type !== "string" || !options.run_type)) {
     throw new TypeError(`traceable: run_type must be a non-empty string, got ${safeString(options.run_type)}`);
   }
-  const metadata: KVMap = { ...(options.metadata ?? {}) };
   const spec: Spec = {
     name: options.name ?? (wrappedFunc.name || "<lambda>"),
     runType: options.run_type ?? "chain",
-    tags: [...(options.tags ?? [])],
-    metadata: options.project_name ? { project: options.project_name, ...metadata } : metadata,
+    // Each tag once, as the Python side's decorator keeps them: a root run writes its own as given.
+    tags: [...new Set(options.tags ?? [])],
+    metadata: { ...(options.metadata ?? {}) },
+    projectName: options.project_name || undefined,
     hooks: { aggregator: options.aggregator, processOutputs: options.processOutputs, onEnd: options.on_end },
     processInputs: options.processInputs,
     getInvocationParams: options.getInvocationParams,

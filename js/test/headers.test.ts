@@ -35,7 +35,8 @@ test("toHeaders() gives the dotted order from the root down, baggage and tracepa
     headers["langsmith-trace"],
     `${stamp(outerStart.ts)}${outerStart.run_id}.${stamp(innerStart.ts)}${innerStart.run_id}`,
   );
-  assert.equal(headers["baggage"], "langsmith-metadata=%7B%22tenant%22%3A%22acme%22%7D,langsmith-tags=prod");
+  // The project is inherited from outer, so it travels too.
+  assert.equal(headers["baggage"], "langsmith-metadata=%7B%22tenant%22%3A%22acme%22%7D,langsmith-tags=prod,langsmith-project=bot");
   const hex = (id: string) => id.replace(/-/g, "");
   assert.equal(headers["traceparent"], `00-${hex(outerStart.run_id)}-${hex(innerStart.run_id).slice(16)}-01`);
 });

@@ -242,7 +242,76 @@ describe("sync generators", () => {
     assert.deepEqual(it.next(), { value: undefined, done: true }, "finished generators stay finished");
     const run = onlyRun(traces.events(), "gen");
     assert.equal(run.end?.status, "ok");
-    assert.deepEqual(run.end?.outputs, [1, 2]);
+    assert.deepEqual(run.end?.outputs, [1, 2, ["caught x", "sent"]], "the return value after the chunks");
+  });
+
+  test("the return value is recorded after the chunks and the aggregator sees it; undefined and null are not", () => {
+    const aggregated: unknown[][] = [];
+    const count = traceable(
+      function* () {
+        yield 1;
+        yield 2;
+        return "done";
+      },
+      { name: "count" },
+    );
+    const joined = traceable(
+      function* () {
+        yield "a";
+        return "b";
+      },
+      {
+        name: "joined",
+        aggregator: (values: string[]) => {
+          aggregated.push([...values]);
+          return values.join("+");
+        },
+      },
+    );
+    const quiet = traceable(
+      function* () {
+        yield 1;
+        return null;
+      },
+      { name: "quiet" },
+    );
+    const bare = traceable(function* () {
+      yield 1;
+    }, { name: "bare" });
+    const it = count();
+    assert.deepEqual([it.next(), it.next(), it.next()].map((r) => r.value), [1, 2, "done"], "the caller gets it as before");
+    assert.deepEqual([...joined()], ["a"]);
+    assert.deepEqual([...quiet()], [1]);
+    assert.deepEqual([...bare()], [1]);
+    const events = traces.events();
+    assert.deepEqual(onlyRun(events, "count").end?.outputs, [1, 2, "done"]);
+    assert.equal(onlyRun(events, "count").end?.chunk_count, 2, "the return value is not a chunk");
+    assert.equal(onlyRun(events, "count").chunks.length, 2);
+    assert.deepEqual(aggregated, [["a", "b"]]);
+    assert.equal(onlyRun(events, "joined").end?.outputs, "a+b");
+    assert.deepEqual(onlyRun(events, "quiet").end?.outputs, [1]);
+    assert.deepEqual(onlyRun(events, "bare").end?.outputs, [1]);
+  });
+
+  test("a stop from outside records no return value: return(v) is the consumer's, not the generator's", () => {
+    const gen = traceable(
+      function* () {
+        try {
+          yield 1;
+          yield 2;
+        } finally {
+          // eslint-disable-next-line no-unsafe-finally
+          return "from finally";
+        }
+      },
+      { name: "gen" },
+    );
+    const it = gen();
+    it.next();
+    assert.deepEqual(it.return("from consumer"), { value: "from finally", done: true });
+    const end = onlyRun(traces.events(), "gen").end;
+    assert.equal(end?.status, "cancelled");
+    assert.deepEqual(end?.outputs, [1]);
   });
 
   test("an error from the generator is the very error; the run ends error with the partial output", () => {
@@ -366,6 +435,43 @@ describe("async generators and async iterables", () => {
     const end = onlyRun(traces.events(), "agen").end;
     assert.equal(end?.status, "ok");
     assert.equal(end?.outputs, 3);
+  });
+
+  test("the return value is recorded after the chunks, and an async aggregator sees it (LangSmith drops it)", async () => {
+    const gen = traceable(
+      async function* () {
+        await tick();
+        yield "a";
+        yield "b";
+        return "c";
+      },
+      {
+        name: "agen",
+        aggregator: async (values: string[]) => {
+          await tick();
+          return values.join("");
+        },
+      },
+    );
+    const plain = traceable(
+      async function* () {
+        yield 1;
+        return { finished: true };
+      },
+      { name: "plain" },
+    );
+    const seen: string[] = [];
+    for await (const x of gen()) seen.push(x);
+    assert.deepEqual(seen, ["a", "b"]);
+    const it = plain();
+    await it.next();
+    assert.deepEqual(await it.next(), { value: { finished: true }, done: true });
+    await tick();
+    await tick();
+    const events = traces.events();
+    assert.equal(onlyRun(events, "agen").end?.outputs, "abc");
+    assert.equal(onlyRun(events, "agen").end?.chunk_count, 2);
+    assert.deepEqual(onlyRun(events, "plain").end?.outputs, [1, { finished: true }]);
   });
 
   test("break ends the run cancelled and runs the generator's finally", async () => {
@@ -604,6 +710,43 @@ describe("the current run and nesting", () => {
     await f();
     const start = onlyRun(traces.events(), "f").start;
     assert.deepEqual(seen, { id: start.run_id, trace_id: start.trace_id, name: "f", run_type: "llm" });
+  });
+
+  test("getCurrentRunTree().end(outputs, error, endTime, metadata) inside the run adds to what it returns, as Python's end(outputs=...)", () => {
+    const f = traceable(
+      () => {
+        getCurrentRunTree().end({ a: 1 }, undefined, undefined, { m: 1 });
+        return 5;
+      },
+      { name: "f" },
+    );
+    const g = traceable(
+      () => {
+        getCurrentRunTree().end({ t: 1 });
+        return { b: 2 };
+      },
+      { name: "g" },
+    );
+    const child = traceable(() => "c", { name: "child" });
+    const gen = traceable(
+      function* () {
+        yield 1;
+        getCurrentRunTree().end({ note: "early" });
+        yield child();
+        return "r";
+      },
+      { name: "gen" },
+    );
+    assert.equal(f(), 5);
+    assert.deepEqual(g(), { b: 2 });
+    assert.deepEqual([...gen()], [1, "c"], "the generator goes on after end()");
+    const events = traces.events();
+    const fEnd = onlyRun(events, "f").end;
+    assert.deepEqual([fEnd?.outputs, fEnd?.metadata], [{ output: 5, a: 1 }, { m: 1 }]);
+    assert.deepEqual(onlyRun(events, "g").end?.outputs, { b: 2, t: 1 });
+    const genEnd = onlyRun(events, "gen").end;
+    assert.deepEqual([genEnd?.status, genEnd?.chunk_count, genEnd?.outputs], ["ok", 2, { output: [1, "c", "r"], note: "early" }]);
+    assert.equal(onlyRun(events, "child").start.parent_run_id, onlyRun(events, "gen").start.run_id);
   });
 
   test("tags and metadata added while the run runs are written with its end, whole; unchanged, they are not", () => {

@@ -42,7 +42,19 @@ def labels(app: TraceViewer) -> list[str]:
 
 
 def names(app: TraceViewer) -> list[str]:
-    return [label.split("  ")[0][2:] for label in labels(app)]
+    """The visible rows' run names (a note or the "older traces" line: its text)."""
+    tree = app.query_one(RunTree)
+    out = []
+
+    def walk(node: Any) -> None:
+        for child in node.children:
+            run = tree.runs.get(child.data) if child.data else None
+            out.append(run.name if run is not None else str(child.label.plain))
+            if child.is_expanded:
+                walk(child)
+
+    walk(tree.root)
+    return out
 
 
 def detail_text(app: TraceViewer) -> str:
@@ -70,7 +82,7 @@ async def test_shows_traces_newest_first_with_status(
         await loaded(pilot)
 
         assert ["second", "first"] == names(app)
-        assert labels(app)[0].startswith("✓ second  chain  1.23 s  ⚠ error inside")
+        assert labels(app)[0].startswith("✓ Nov 24 06:49  second  chain  1.23 s  ⚠ error inside")
 
 
 async def test_expanding_creates_children_lazily(
@@ -129,10 +141,10 @@ async def test_live_appends_reach_the_tree_and_stream_into_the_detail(
 
         files.chunk("gen", 1, "lo!")
         await wait_for(pilot, lambda: "Hello!" in detail_text(app))
-        assert "● gen  llm" in labels(app)[0]
+        assert "  gen  llm" in labels(app)[0] and labels(app)[0].startswith("●")
 
         files.end("gen", outputs="Hello!", chunk_count=2, first_chunk_ms=12.0)
-        await wait_for(pilot, lambda: labels(app)[0].startswith("✓ gen"))
+        await wait_for(pilot, lambda: labels(app)[0].startswith("✓ Nov 24 06:49  gen"))
         assert "2 chunks  first chunk 12 ms" in labels(app)[0]
 
 
@@ -252,7 +264,7 @@ async def test_help_screen_opens_and_closes(
 async def test_status_bar_counts_files_runs_events_and_bad_lines(
     files: TraceFiles, make_app: Callable[..., TraceViewer]
 ) -> None:
-    """The status bar says what was read, bad lines included, with plurals right."""
+    """The status bar says what was read, bad lines included, each count in the singular at one."""
     files.trace("t", children=1)
     with files.path.open("ab") as f:
         f.write(b"this is not json\n")
@@ -388,11 +400,11 @@ async def test_follow_opens_runs_whose_first_child_arrives_after_the_jump(
         assert ["new", "new.chain", "new.chain.llm", "old"] == names(app)
         feed(app, _event("run.end", "new.chain.llm", second=4))
         assert "✓ new.chain.llm  chain  42 ms" in labels(app)[2]
-        # The cursor stayed on the followed trace throughout.
-        assert "new" == app.query_one(RunTree).cursor_node.data  # type: ignore[union-attr]
+        # The cursor is on what still runs deepest down: new.chain once its llm call ended.
+        assert "new.chain" == app.query_one(RunTree).cursor_node.data  # type: ignore[union-attr]
 
         # What you fold stays folded: a later child does not open it again.
-        await pilot.press("h")
+        await pilot.press("k", "h")
         assert ["new", "old"] == names(app)
         feed(app, _event("run.start", "new.other", "new", second=5))
         assert ["new", "old"] == names(app)
@@ -417,7 +429,7 @@ async def test_a_run_whose_local_writer_died_shows_as_interrupted(
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(pilot)
-        by_name = {label.split("  ")[0][2:]: label for label in labels(app)}
+        by_name = dict(zip(names(app), labels(app), strict=True))
         assert by_name["killed"].startswith("↯")
         assert by_name["alive"].startswith("●")
 
@@ -439,7 +451,7 @@ async def test_a_trace_that_starts_to_match_later_appears_under_the_search(
         assert ["No trace matches the filter (escape clears it)."] == labels(app)
         # Only r.c changes here (its parent r is not touched), and r must now match.
         feed(app, _event("run.end", "r.c", outputs="a NEEDLE in the output", second=3))
-        assert ["r"] == names(app)
+        assert ["r", "r.c"] == names(app)  # and the match is opened, as a search's are
 
 
 async def test_hidden_older_traces_are_counted_once_however_often_they_change(
@@ -497,7 +509,7 @@ async def test_expanding_a_node_reads_runs_under_the_store_lock(
     files.start(gen, root, trace=root, run_type="llm")
     for seq in range(3):
         files.chunk(gen, seq, "tok", trace=root)
-    app = make_app()
+    app = make_app(follow=False)  # following would open the trace itself
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(pilot)
         settle = app.store.settle_run

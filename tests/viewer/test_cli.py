@@ -31,14 +31,24 @@ def run_cli(
 
 
 def test_missing_directory_is_a_one_line_error_with_a_hint(tmp_path: Path) -> None:
-    """No traceback: one line on stderr, exit status 2, and what to try instead."""
-    result = run_cli(str(tmp_path / "nope"))
+    """No traceback: one line on stderr, exit status 2, and what to give instead."""
+    result = run_cli(str(tmp_path / "nope"), cwd=tmp_path)
 
     assert 2 == result.returncode
     assert "" == result.stdout
     assert [
-        f"jsontrace-view: error: no such directory: {tmp_path / 'nope'} (try: jsontrace-view sample_logs)"
+        f"jsontrace-view: error: no such directory: {tmp_path / 'nope'} (give the directory your"
+        " app writes traces to: JSONTRACE_DIR, default ./logs)"
     ] == result.stderr.splitlines()
+
+
+def test_inside_a_clone_the_hint_names_the_sample_traces() -> None:
+    """Where a sample_logs directory is at hand (a clone of the repository), the hint suggests it."""
+    result = run_cli("nope", cwd=ROOT)
+
+    assert ["jsontrace-view: error: no such directory: nope (try: jsontrace-view sample_logs)"] == (
+        result.stderr.splitlines()
+    )
 
 
 def test_default_directory_is_logs(tmp_path: Path) -> None:
@@ -47,7 +57,7 @@ def test_default_directory_is_logs(tmp_path: Path) -> None:
 
     assert (2, "jsontrace-view: error: no such directory: logs") == (
         result.returncode,
-        result.stderr.split(" (try")[0],
+        result.stderr.split(" (")[0],
     )
 
 

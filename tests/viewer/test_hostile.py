@@ -64,7 +64,7 @@ async def test_app_shows_hostile_strings_literally_and_escaped(
     """The rendered screen (tree, detail, status) has no raw escapes and literal markup."""
     write_hostile(files)
     app = make_app()
-    async with app.run_test(size=(200, 60)) as pilot:
+    async with app.run_test(size=(200, 80)) as pilot:  # the waterfall's pane takes rows too
         await wait_for(pilot, lambda: app.loaded)
         await pilot.press("enter")
         await pilot.pause(0.2)
@@ -98,3 +98,23 @@ async def test_app_shows_a_hostile_file_name_escaped(
 
     assert None is FORBIDDEN.search(text.replace("\n", ""))
     assert "trace-x\\x1b[2Jx\\u202e.jsonl" in text.replace("&#91;", "[").replace("&#93;", "]")
+
+
+async def test_overview_and_take_away_menu_show_hostile_names_escaped(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """The overview table and the take-away menu's title draw names from files literally, escaped."""
+    write_hostile(files)
+    app = make_app()
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        await pilot.press("o")
+        await pilot.pause(0.5)
+        overview = app.export_screenshot().replace("&#160;", " ")
+        await pilot.press("escape", "c")
+        await pilot.pause(0.2)
+        menu = app.export_screenshot().replace("&#160;", " ")
+
+    for shot in (overview, menu):
+        assert None is FORBIDDEN.search(shot.replace("\n", ""))
+        assert "\\x1b[31mred" in shot

@@ -11,18 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import DataTable
 
 import jsontrace_view.app
 from jsontrace_view.app import TraceViewer
 from jsontrace_view.widgets import RunTree
+from jsontrace_view.widgets.overview import OverviewScreen
 
 from .conftest import TraceFiles, wait_for
 
 
 def names(app: TraceViewer) -> list[str]:
-    """The names of the traces shown, top to bottom."""
+    """The names of the traces shown, top to bottom (a note or the "older traces" line: its text)."""
+    tree = app.query_one(RunTree)
     return [
-        str(node.label.plain).split("  ")[0][2:] for node in app.query_one(RunTree).root.children
+        tree.runs[node.data].name if node.data in tree.runs else str(node.label.plain)
+        for node in tree.root.children
     ]
 
 
@@ -144,6 +148,44 @@ async def test_finished_traces_leave_memory_and_the_tree_keeps_only_what_it_show
         assert "… 50 older traces (m: show more)" == str(tree.root.children[-1].label.plain)
 
 
+async def test_search_sort_and_overview_reach_traces_that_left_memory(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """A search, the duration order and the overview read traces moved out of memory from the files."""
+    files.start("slow")
+    files.end("slow", trace="slow", duration_ms=99_999.0)  # the oldest and the slowest
+    for n in range(60):
+        files.trace(f"t{n:02d}", children=2)
+    app = make_app(limit=5, window=10)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        await wait_for(pilot, lambda: len(app.store.roots) <= 10 + 16, timeout=10)
+        assert None is app.store.get("slow")
+        assert None is app.store.get("t03")
+
+        await pilot.press("slash", *"t03", "enter")  # free text: inputs and outputs, read again
+        await wait_for(pilot, lambda: not app.searching and app.search_text == "t03")
+        assert ["t03"] == names(app)
+        assert (3, 1) == (app.search.count, len(app.search.matches))
+        await pilot.press("n")
+        assert {"t03", "t03.0", "t03.1"} >= {app._selected}  # a match, in a rebuilt trace
+
+        await pilot.press("escape", "s")  # by duration: the slowest trace, though out of memory
+        await wait_for(pilot, lambda: not app.searching and app.sort == "duration")
+        assert "slow" == names(app)[0]
+        assert "… 56 more traces (m: show more)" == names(app)[-1]
+
+        await pilot.press("o")
+        screen = app.screen
+        assert isinstance(screen, OverviewScreen)
+        table: DataTable[Any] = screen.query_one(DataTable)
+        await wait_for(pilot, lambda: table.row_count > 0)
+        runs = sum(
+            int(str(table.get_row_at(i)[2]).replace(",", "")) for i in range(table.row_count)
+        )
+        assert 1 + 60 * 3 == runs
+
+
 async def test_an_idle_viewer_opens_no_file_on_its_rescans(
     files: TraceFiles,
     trace_dir: Path,
@@ -175,4 +217,6 @@ async def test_an_idle_viewer_opens_no_file_on_its_rescans(
 
         TraceFiles(trace_dir, name="trace-007.jsonl").trace("late", children=0)
         await wait_for(pilot, lambda: "late" in names(app))
-        assert ["trace-007.jsonl"] == [name for name in opened if name.endswith(".jsonl")]
+        # Only the file that changed: read for its new lines, and again for the new
+        # trace's row (its input preview is a value, read from the file when shown).
+        assert {"trace-007.jsonl"} == {name for name in opened if name.endswith(".jsonl")}

@@ -72,6 +72,7 @@ def status_text(status: str) -> Text:
 
 #: The style of each part of a run line (the status's own colour for "status").
 _ROLE_STYLES: Final[dict[Role, str]] = {
+    "started": "dim",
     "name": "bold",
     "type": "dim",
     "note": "italic dim",
@@ -85,15 +86,20 @@ _ROLE_STYLES: Final[dict[Role, str]] = {
     "first_chunk": "dim",
     "error": "red",
     "error_inside": "bold red",
+    "preview": "italic #8a8a8a",
 }
 
 
-def run_label(run: RunRecord, now: float | None = None) -> Text:
-    """One tree line for a run: :func:`jsontrace.render.run_line`, styled."""
+def run_label(run: RunRecord, now: float | None = None, *, top: bool = False) -> Text:
+    """One tree line for a run: :func:`jsontrace.render.run_line` with its inputs, styled.
+
+    A trace's line (*top*) also says when it started.
+    """
     status = run.status
     status_style = STATUS_STYLES[status]
     text = Text(no_wrap=True, end="")
-    for index, (part, role) in enumerate(run_line(run, now=now, status_word=False)):
+    parts = run_line(run, now=now, status_word=False, started=top, inputs=True)
+    for index, (part, role) in enumerate(parts):
         if index > 1:
             text.append("  ")
         elif index == 1:

@@ -24,7 +24,14 @@ from jsontrace._version import __version__
 __all__ = ["demo_command", "main"]
 
 PROG = "jsontrace-view"
-HINT = "try: jsontrace-view sample_logs"
+#: What to try instead of a directory that cannot be viewed.
+HINT = "give the directory your app writes traces to: JSONTRACE_DIR, default ./logs"
+#: In a clone of the repository, the sample traces are there to try.
+SAMPLE_HINT = "try: jsontrace-view sample_logs"
+
+
+def _hint() -> str:
+    return SAMPLE_HINT if Path("sample_logs").is_dir() else HINT
 
 
 # `python -m` and `python -c` put the current directory first on sys.path, so a
@@ -92,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         directory = Path(args.directory)
         problem = None if args.demo else _check_directory(directory)
         if problem is not None:
-            return _fail(f"{problem} ({HINT})")
+            return _fail(f"{problem} ({_hint()})")
         if args.print_tree:
             return _print_tree(directory)
         not_a_terminal = _not_a_terminal()
@@ -181,7 +188,8 @@ def _print_tree(directory: Path) -> int:
     return 0
 
 
-def _run_app(directory: Path, *, poll: bool, follow: bool = False) -> int:
+def _run_app(directory: Path, *, poll: bool, follow: bool | None = None) -> int:
+    # follow=None: the app follows when the newest trace is still running once loaded.
     from .app import TraceViewer
 
     TraceViewer(directory, poll=poll, follow=follow).run()

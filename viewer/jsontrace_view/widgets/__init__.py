@@ -7,5 +7,6 @@ from .help import HelpScreen
 from .pager import PagerScreen
 from .run_tree import RunTree
 from .status import StatusBar
+from .waterfall import Waterfall
 
-__all__ = ["HelpScreen", "PagerScreen", "RunDetail", "RunTree", "StatusBar"]
+__all__ = ["HelpScreen", "PagerScreen", "RunDetail", "RunTree", "StatusBar", "Waterfall"]

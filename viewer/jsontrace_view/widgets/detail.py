@@ -105,6 +105,9 @@ class RunDetail(VerticalScroll):
                 out.append(value_text(run.traceback))
         out.append(_heading("Timing"))
         out.append(self._timing(run, now))
+        if not run.has_end:  # still running: what it streams goes on top, in view while it grows
+            out.append(_heading("Output so far"))
+            out.append(self._outputs(run))
         if run.model is not None or run.usage is not None:
             out.append(_heading("Model and usage"))
             out.append(_llm(run))
@@ -115,8 +118,9 @@ class RunDetail(VerticalScroll):
                 out.append(_totals(totals))
         out.append(_heading("Inputs"))
         out.append(_inputs(run.inputs) if run.has_start else Text("(not seen)", "dim"))
-        out.append(_heading("Outputs" if run.has_end else "Output so far"))
-        out.append(self._outputs(run))
+        if run.has_end:
+            out.append(_heading("Outputs"))
+            out.append(self._outputs(run))
         if run.tags:
             out.append(_heading("Tags"))
             out.append(_listing([", ".join(run.tags)], ""))

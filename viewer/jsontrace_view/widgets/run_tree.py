@@ -6,7 +6,7 @@ import contextlib
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -21,7 +21,10 @@ from .._text import run_label
 
 __all__ = ["RunTree"]
 
-Key = tuple[float, str]
+#: A root's sort key: shown highest first, ending with the run id (see :attr:`RunTree.sort_key`).
+Key = tuple[Any, ...]
+#: How a run that matches a search is marked in its row.
+MATCH_STYLE = "on #4a4a00"
 #: Node data: the run id, or "" for the "older traces" marker.
 RunNode = TreeNode[str]
 
@@ -64,6 +67,13 @@ class RunTree(Tree[str]):
         self.auto_expand = False
         self.limit = limit
         self.now: Callable[[], float | None] = lambda: None
+        #: Roots are shown highest key first: by default the newest (:func:`root_order`).
+        #: The key must end with the run id; the app sets another to sort by duration.
+        self.sort_key: Callable[[RunRecord], Key] = root_order
+        #: What the "… N older traces" line calls the traces not shown.
+        self.hidden_word = "older"
+        #: Runs that match the current search: their rows are marked.
+        self.highlight: set[str] = set()
         self.runs: dict[str, RunRecord] = {}
         self.nodes: dict[str, RunNode] = {}
         self._populated: set[str] = set()
@@ -77,6 +87,7 @@ class RunTree(Tree[str]):
         self._now: float | None = None  # the clock reading of the repaint in progress
         self._more_node: RunNode | None = None
         self._note: RunNode | None = None
+        self._was_expanded: set[str] = set()  # runs expanded before the last show_roots()
 
     # -- labels -----------------------------------------------------------------
 
@@ -108,9 +119,12 @@ class RunTree(Tree[str]):
             self._now = None
 
     def label_for(self, run: RunRecord) -> Text:
-        """The current label of a run (live durations use the app's clock, read once per repaint)."""
+        """The current label of a run (live durations use the app's clock, read once per repaint); matches marked."""
         now = self._now
-        return run_label(run, self.now() if now is None else now)
+        label = run_label(run, self.now() if now is None else now, top=run.parent is None)
+        if run.run_id in self.highlight:
+            label.stylize(MATCH_STYLE)
+        return label
 
     # -- building -----------------------------------------------------------------
 
@@ -126,10 +140,17 @@ class RunTree(Tree[str]):
             self._update_more()
 
     def show_roots(self, roots: list[RunRecord], hidden: int = 0) -> None:
-        """Replace every node: the newest :attr:`limit` of *roots* (given newest first).
+        """Replace every node: the first :attr:`limit` of *roots* (given highest key first).
 
-        *hidden* more qualify but are older (roots beyond the limit count too).
+        *hidden* more qualify but are not shown (roots beyond the limit count too).
+        Runs that were expanded are expanded again (a filter or a new sort order
+        does not fold what you opened).
         """
+        # Remembered also for traces a filter hides, so they open again when it is cleared.
+        shown = set(self.nodes)
+        expanded = {run_id for run_id, node in self.nodes.items() if node.is_expanded}
+        self._was_expanded = (self._was_expanded - shown) | expanded
+        opened = set(self._opened)
         self.clear()
         self.nodes.clear()
         self.runs.clear()
@@ -141,12 +162,24 @@ class RunTree(Tree[str]):
         self._note = None
         with self.one_clock_reading():
             for run in roots[: self.limit]:
-                key = root_order(run)
+                key = self.sort_key(run)
                 self._add_run(self.root, run)
                 self._keys.insert(0, key)
                 self._root_keys[run.run_id] = key
         self._hidden = hidden + max(0, len(roots) - self.limit)
         self._update_more()
+        self._reopen(self._was_expanded, opened)
+
+    def _reopen(self, expanded: set[str], opened: set[str]) -> None:
+        stack = list(self.root.children)
+        while stack:
+            node = stack.pop()
+            if node.data in opened:
+                self._opened.add(node.data)
+            if node.data in expanded and node.allow_expand:
+                self.populate(node)
+                node.expand()
+                stack.extend(node.children)
 
     def show_message(self, text: str) -> None:
         """A one-line note in place of traces (removed by the next trace or :meth:`show_roots`)."""
@@ -171,7 +204,7 @@ class RunTree(Tree[str]):
         if self._note is not None:
             self._note.remove()
             self._note = None
-        key = root_order(run)
+        key = self.sort_key(run)
         position = bisect_left(self._keys, key)
         if position == 0 and len(self._keys) >= self.limit:
             self.hidden_older += 1
@@ -184,7 +217,7 @@ class RunTree(Tree[str]):
         return True
 
     def _drop_oldest(self) -> None:
-        run_id = self._keys[0][1]  # a root's key ends with its run id
+        run_id = self._keys[0][-1]  # a root's key ends with its run id
         self.remove_run(run_id)
         self.hidden_older += 1
 
@@ -216,7 +249,7 @@ class RunTree(Tree[str]):
     def root_key_changed(self, run: RunRecord) -> bool:
         """Whether a shown root's sort key changed (e.g. its start event arrived)."""
         key = self._root_keys.get(run.run_id)
-        return key is not None and key != root_order(run)
+        return key is not None and key != self.sort_key(run)
 
     def is_root(self, run_id: str) -> bool:
         """Whether this run is shown as a trace (top-level node)."""
@@ -301,8 +334,22 @@ class RunTree(Tree[str]):
         return [run for run in self.runs.values() if not run.has_end and run.status == RUNNING]
 
     def refresh_live(self) -> None:
-        """Update the labels of running runs (their durations grow), with one clock reading."""
-        self.refresh_runs(self.running())
+        """Update the labels of running runs (their durations grow) and of young traces on screen.
+
+        A trace's row says how long ago it started while that is under an hour;
+        only the rows on screen are redrawn for it. One clock reading for all.
+        """
+        with self.one_clock_reading():
+            runs = self.running()
+            now = self._now
+            if now is not None:
+                top = self.scroll_offset.y
+                for line in self._tree_lines[top : top + self.size.height]:
+                    run = self.runs.get(line.node.data or "")
+                    started = run.started_at if run is not None and run.parent is None else None
+                    if run is not None and started is not None and 0 <= now - started < 3600:
+                        runs.append(run)
+            self.refresh_runs(runs)
 
     def _update_more(self) -> None:
         if self.hidden_older <= 0:
@@ -310,7 +357,9 @@ class RunTree(Tree[str]):
                 self._more_node.remove()
                 self._more_node = None
             return
-        label = Text(f"… {self.hidden_older:,} older traces (m: show more)", style="italic dim")
+        label = Text(
+            f"… {self.hidden_older:,} {self.hidden_word} traces (m: show more)", style="italic dim"
+        )
         if self._more_node is None:
             self._more_node = self.root.add_leaf(label, "")
         else:
@@ -332,6 +381,43 @@ class RunTree(Tree[str]):
         # numbers; move_cursor() before that would see line -1 and drop the cursor.
         if self._tree_lines:
             self.move_cursor(node)
+
+    def select_in_context(self, node: RunNode | None) -> None:
+        """Put the cursor on *node* and scroll so that its trace's first line shows too, if it can."""
+        self.select(node)
+        if node is None or not self._tree_lines:
+            return
+        top = node
+        while top.parent is not None and top.parent is not self.root:
+            top = top.parent
+        height = self.scrollable_content_region.height
+        if 0 <= node.line - top.line < height - 1:
+            self.scroll_to(y=top.line, animate=False, immediate=True)
+        else:
+            self.scroll_to(y=max(0, node.line - height // 2), animate=False, immediate=True)
+
+    def reveal(self, run: RunRecord) -> RunNode | None:
+        """The node of *run*, its ancestors expanded (and populated) so it is on a line; None if its trace is not shown."""
+        path = []
+        ancestor: RunRecord | None = run
+        while ancestor is not None and ancestor.run_id not in self.nodes:
+            path.append(ancestor)
+            ancestor = ancestor.parent
+        if ancestor is None:
+            return None
+        node = self.nodes[ancestor.run_id]
+        for step in reversed(path):
+            self.populate(node)
+            node.expand()
+            child = self.nodes.get(step.run_id)
+            if child is None:
+                return None
+            node = child
+        parent = node.parent
+        while parent is not None and parent is not self.root:
+            parent.expand()
+            parent = parent.parent
+        return node
 
     def action_expand_node(self) -> None:
         node = self.cursor_node
@@ -371,6 +457,7 @@ class RunTree(Tree[str]):
     def collapse_everything(self) -> None:
         """Collapse every node (and stop opening new children of opened ones)."""
         self._opened.clear()
+        self._was_expanded.clear()
         for node in self.root.children:
             node.collapse_all()
 

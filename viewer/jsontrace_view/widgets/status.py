@@ -31,30 +31,25 @@ class StatusBar(Static):
         filter_text: str,
         notice: str = "",
     ) -> None:
-        """Redraw from the given counters (every string shown literally)."""
-        counts = " · ".join(
-            plural(count, word)
-            for count, word in (
-                (files, "file"),
-                (traces, "trace"),
-                (runs, "run"),
-                (events, "event"),
-            )
-        )
-        text = Text.assemble(
-            (printable(directory), "bold"),
-            f"  {counts} · ",
-            (health, "" if health == "no problems" else "bold red"),
-            no_wrap=True,
-            end="",
-        )
+        """Redraw from the given counters (every string shown literally).
+
+        The notice comes first (it answers what you just did, and a long filter
+        must not push it off the line), the counters and what is wrong last, in
+        the words ``--print`` and ``jsontrace doctor`` use (:func:`jsontrace.render.health`).
+        """
+        # A notice answers what you just did: it wraps rather than be cut at the edge.
+        self.set_class(bool(notice), "-notice")
+        text = Text.assemble((printable(directory), "bold"), no_wrap=not notice, end="")
+        if notice:
+            text.append(f"  {printable(notice)}", style="yellow")
         if follow:
             text.append(f"  · {follow}", style="bold cyan")
         if filter_text:
             text.append("  · filter: ", style="bold magenta")
             text.append(printable(filter_text), style="magenta")
-        if notice:
-            text.append(f"  · {printable(notice)}", style="yellow")
+        counts = [(files, "file"), (traces, "trace"), (runs, "run"), (events, "event")]
+        text.append("  · " + "".join(f"{plural(n, noun)} · " for n, noun in counts))
+        text.append(health, style="" if health == "no problems" else "bold red")
         if text == self._shown:
             return  # unchanged: no repaint (the app asks several times a second)
         self.plain = text.plain  # what the line says, for tests and --print-like checks
