@@ -1,18 +1,22 @@
-"""Runs as text for terminals: safe strings, durations, the run line, the plain tree.
+"""Runs as text for terminals: safe strings, counts in words, durations, the run line, the tree.
 
 Logs hold text from users and models, so every string read from a file that
-reaches a terminal goes through :func:`printable` first: in ``--print``, in
-``jsontrace doctor`` and in the viewer. :func:`run_line` says once what a run's
-line shows; ``--print`` joins its parts as plain text and the viewer styles
-them by their role.
+reaches a terminal goes through :func:`printable` first: names, values, bad-line
+excerpts and file names, in ``--print``, in ``jsontrace doctor`` and in the
+viewer. :func:`run_line` says once what a run's line shows; ``--print`` joins
+its parts as plain text and the viewer styles them by their role.
+:func:`health` says once how bad lines and corruption are counted in words,
+so that the three outputs say the same thing the same way.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
+import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -33,6 +37,8 @@ __all__ = [
     "format_duration",
     "format_started",
     "format_tokens",
+    "health",
+    "plural",
     "preview",
     "printable",
     "render_run_line",
@@ -40,6 +46,7 @@ __all__ = [
     "run_line",
     "streamed_messages",
     "tokens_per_second",
+    "write_lines",
 ]
 
 #: One symbol per status, for plain-text output and the viewer's tree.
@@ -75,6 +82,23 @@ def printable(text: str, *, multiline: bool = False) -> str:
     if pattern.search(text) is None:
         return text
     return pattern.sub(_escape, text)
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``"1 bad line"``, ``"2 bad lines"``, ``"1,204 events"`` (*words* for irregular plurals)."""
+    return f"{count:,} {word if count == 1 else words or word + 's'}"
+
+
+def health(bad_lines: int, corruption: int) -> str:
+    """What is wrong with a directory, in the words every output uses.
+
+    ``"no problems"``, or ``"3 bad lines · 5 problems"``: bad lines are lines that
+    are not valid events; problems (corruption) are those plus repeated and
+    conflicting events, runs with missing chunks and wrong chunk counts.
+    """
+    if not corruption:
+        return "no problems"
+    return f"{plural(bad_lines, 'bad line')} · {plural(corruption, 'problem')}"
 
 
 def format_duration(ms: float | None) -> str:
@@ -144,7 +168,7 @@ def run_line(
         parts.append((printable(run.run_type), "type"))
     if not run.seen:
         parts.append((f"(parent not seen: {printable(run.run_id)})", "note"))
-    elif run.start is None:
+    elif not run.has_start:
         parts.append((f"(no start event: {printable(run.run_id)})", "note"))
     usage = run.usage
     if usage is not None or run.run_type == "llm":
@@ -177,9 +201,8 @@ def run_line(
             if totals.cost is not None:
                 cost_text = format_cost(totals.cost)
                 parts.append((f"≥{cost_text}" if totals.unpriced else cost_text, "cost"))
-    if status == ERROR and run.error_summary:
-        line, _, rest = run.error_summary.partition("\n")
-        parts.append((printable(line) + (" …" if rest else ""), "error"))
+    if status == ERROR and run.error_line:
+        parts.append((printable(run.error_line), "error"))
     if run.error_below and status != ERROR:
         parts.append(("⚠ error inside", "error_inside"))
     if run.cycle:
@@ -307,7 +330,7 @@ def render_tree(
     store: RunStore, *, now: float | None = None, newest_first: bool = True
 ) -> Iterator[str]:
     """The whole forest as indented plain-text lines (what ``--print`` writes)."""
-    for root in store.traces(newest_first=newest_first):
+    for root in store.iter_traces(newest_first=newest_first):
         yield render_run_line(root, now=now)
         stack: list[tuple[RunRecord, str, bool]] = [
             (child, "", last) for child, last in reversed(list(_with_last(root.sorted_children())))
@@ -325,6 +348,24 @@ def render_tree(
 def _with_last(items: list[RunRecord]) -> Iterator[tuple[RunRecord, bool]]:
     for i, item in enumerate(items):
         yield item, i == len(items) - 1
+
+
+def write_lines(lines: Iterable[str]) -> bool:
+    """Write lines to stdout; False (and nothing more is written) if the reader went away.
+
+    ``jsontrace doctor | head -3`` and ``jsontrace-view --print | head``: a closed
+    pipe is the reader being done, not an error. stdout is pointed at the null
+    device so that the interpreter's last flush does not fail either.
+    """
+    try:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return False
+    return True
 
 
 # -- chat messages ---------------------------------------------------------------------------

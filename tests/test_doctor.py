@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -71,12 +72,14 @@ def test_corruption_is_found(tmp_path: Path) -> None:
     )
     report = check(tmp_path)
     assert not report.ok
-    text = "\n".join(report.problems)
-    assert "duplicated run.chunk" in text
-    assert "seq [1]" in text
-    assert "end says 3 chunks, 2 on disk" in text
-    assert "not a JSON line" in text
-    assert report.bad_lines == 1
+    assert [
+        "trace-a-h-1-00000.jsonl:5: not JSON (unexpected character, expected a string key:"
+        " line 1 column 2 (char 1)): {not json",
+        f"trace-a-h-1-00000.jsonl:3: run.chunk seq 0 of run {RUN} repeated",
+        f"run {RUN}: chunks missing, seq 1",
+        f"run {RUN}: end says 3 chunks, 2 read",
+    ] == report.problems
+    assert (1, 4) == (report.bad_lines, report.problem_count)
 
 
 def test_unfinished_runs_are_running_or_interrupted(tmp_path: Path) -> None:
@@ -126,3 +129,83 @@ def test_cli_exit_codes(tmp_path: Path, capsys: Any) -> None:
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert "does not exist" in err
+
+
+ESCAPES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def run_doctor(directory: Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """``python -m jsontrace doctor DIR`` in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, "-m", "jsontrace", "doctor", str(directory)],
+        capture_output=True, text=True, timeout=60, **kwargs,
+    )  # fmt: skip
+
+
+def test_doctor_survives_any_json_and_names_what_is_wrong(tmp_path: Path) -> None:
+    """A list where a string belongs (once a TypeError: unhashable type 'list') is a bad line, reported."""
+    _write(
+        tmp_path,
+        b'{"event":["run.start"],"run_id":"E","v":1}\n',
+        b'{"event":"run.chunk","run_id":"E","trace_id":"E","v":1,"ts":"x","seq":[1]}\n',
+        b'{"event":"run.end","run_id":{"a":1},"v":1}\n',
+        _event("run.start"),
+        _event("run.end"),
+    )
+    result = run_doctor(tmp_path)
+
+    assert (1, "") == (result.returncode, result.stderr)
+    assert "health      3 bad lines · 3 problems" in result.stdout
+    assert "trace-a-h-1-00000.jsonl:1: event is not a string:" in result.stdout
+    assert "trace-a-h-1-00000.jsonl:3: run_id is not a string:" in result.stdout
+
+
+def test_doctor_into_a_closed_pipe_exits_without_a_traceback(tmp_path: Path) -> None:
+    """`jsontrace doctor DIR | head -3`: when the reader has gone, no BrokenPipeError traceback."""
+    _write(tmp_path, *(b"garbage %d\n" % n for n in range(50)))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jsontrace", "doctor", str(tmp_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the doctor writes a byte
+    stderr = process.stderr.read().decode()
+    process.wait(timeout=60)
+
+    assert ("", 1) == (stderr, process.returncode)
+
+
+def test_doctor_shows_hostile_file_names_and_excerpts_escaped(tmp_path: Path) -> None:
+    """A file name that clears the screen and a line that sets the window title reach the terminal escaped."""
+    _write(
+        tmp_path,
+        b"\x1b]0;PWNED-TITLE\x07\x1b[31mred \xc2\x9b31m\n",
+        name="trace-x\x1b[2Jx.jsonl",
+    )
+    result = run_doctor(tmp_path)
+
+    assert 1 == result.returncode
+    assert None is ESCAPES.search(result.stdout.replace("\n", ""))
+    assert "trace-x\\x1b[2Jx.jsonl:1: not JSON" in result.stdout
+    assert "\\x1b]0;PWNED-TITLE\\x07\\x1b[31mred \\x9b31m" in result.stdout
+
+
+def test_doctor_counts_with_the_store(tmp_path: Path) -> None:
+    """The doctor's numbers are the run model's: the same bad lines and corruption as --print counts."""
+    from jsontrace.store import load_directory
+
+    _write(
+        tmp_path,
+        _event("run.start"),
+        _event("run.chunk", seq=0, chunk="a"),
+        _event("run.chunk", seq=0, chunk="a"),
+        b"not json\n",
+        _event("run.start", run_id="x", ts="nonsense"),
+        _event("run.end", chunk_count=2),
+    )
+    store, reader = load_directory(tmp_path)
+    summary = store.summary(reader)
+    report = check(tmp_path)
+
+    assert (2, 4) == (summary.bad_lines, summary.corruption)  # + a repeat, a wrong count
+    assert (summary.bad_lines, summary.corruption) == (report.bad_lines, report.problem_count)

@@ -200,7 +200,7 @@ def test_typescript_program_gives_the_trees_of_its_python_twin(
     ts_dir, py_dir = tmp_path / "ts", tmp_path / "py"
     assert run_node(built_program(case["typescript"]), ts_dir) == case["stdout"]
     assert run_python(ROOT / case["python"], py_dir) == case["stdout"]
-    assert "corruption  0" in doctor(ts_dir)
+    assert "health      no problems" in doctor(ts_dir)
     expected = forest(py_dir)
     assert expected, "the Python twin wrote runs"
     assert forest(ts_dir, ts_to_python_names(case)) == expected
@@ -219,7 +219,7 @@ def test_a_busy_typescript_app_leaves_a_clean_directory(node_package: Path, tmp_
         assert path.stat().st_mode & 0o777 == 0o600
     assert directory.stat().st_mode & 0o777 == 0o700
     report = doctor(directory)
-    assert "corruption  0" in report
+    assert "health      no problems" in report
     assert "runs        100 (4 cancelled, 9 error, 87 ok)" in report
     roots = forest(directory)
     assert len(roots) == 20
@@ -247,7 +247,7 @@ def test_node_and_python_runs_share_one_directory(node_package: Path, tmp_path: 
     seed = next(case for case in PROGRAMS if case["id"] == "seed_generator")
     run_node(built_program(seed["typescript"]), directory)
     run_python(ROOT / seed["python"], directory)
-    assert "corruption  0" in doctor(directory)
+    assert "health      no problems" in doctor(directory)
     names = sorted(root["name"] for root in forest(directory))
     assert names == ["<lambda>", "my_generator"]
     store, _reader = load_directory(directory)

@@ -6,6 +6,7 @@ import dataclasses
 import subprocess
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -180,7 +181,7 @@ def test_unknown_kinds_versions_and_invalid_events_are_counted() -> None:
 
 
 def test_events_are_reread_from_files_or_rebuilt(tmp_path: Path) -> None:
-    """Raw events come from the file lines; if the file is gone they are rebuilt."""
+    """Raw events come from the file lines; if the file is gone, a start and an end from the index."""
     path = tmp_path / "a.jsonl"
     events = [start("a"), chunk("a", 0), start("b"), end("a", chunk_count=1)]
     path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
@@ -192,7 +193,10 @@ def test_events_are_reread_from_files_or_rebuilt(tmp_path: Path) -> None:
     reader.poll().close()
     list(reader.poll())
     rebuilt, exact = store.runs["a"].events(reader)
-    assert (3, False) == (len(rebuilt), exact)
+    assert False is exact
+    assert [("run.start", "a"), ("run.end", "ok")] == [
+        (e["event"], e.get("name", e.get("status"))) for e in rebuilt
+    ]
 
 
 def test_summary_counts_files_runs_and_bad_lines(tmp_path: Path) -> None:
@@ -207,7 +211,7 @@ def test_summary_counts_files_runs_and_bad_lines(tmp_path: Path) -> None:
         summary.files, summary.runs, summary.finished, summary.unfinished, summary.bad_lines,
     )  # fmt: skip
     assert summary.bad_line_samples[0].startswith("a.jsonl:4: not JSON")
-    assert summary.bad_line_samples[1].startswith("a.jsonl:5: not a valid event")
+    assert "a.jsonl:5: a JSON array, not an event object: []" == summary.bad_line_samples[1]
 
 
 _json = st.recursive(
@@ -304,16 +308,18 @@ def load_lines(tmp_path: Path, *events: Any, raw: bytes = b"") -> RunStore:
 
 
 def test_deferred_chunk_lines_are_decoded_when_the_chunks_are_read(tmp_path: Path) -> None:
-    """Chunk lines wait as bytes; reading chunks decodes them in seq order, once."""
+    """Chunk lines wait undecoded, counted; their values come from the file in seq order; settle decodes them once."""
     a = uid(1)
     store = load_lines(tmp_path, start(a), chunk(a, 0, "He"), chunk(a, 2, "!"), chunk(a, 1, "llo"))
     run = store.runs[a]
 
-    assert run.raw is not None and 2 == len(run.raw)  # the first line was decoded to index the id
-    assert 4 == store.events
+    assert (3, 4) == (run.undecoded, store.events)  # filed by the id at its place in the line
     assert (True, "Hello!") == run.streamed()
-    assert (None, None) == (run.raw, run.pending)
     assert ["He", "llo", "!"] == run.chunks
+    assert None is run.pending
+
+    store.settle()
+    assert (0, 4, 3) == (run.undecoded, store.events, run.chunk_count)
 
 
 def test_a_finished_runs_chunk_count_needs_no_decoding(tmp_path: Path) -> None:
@@ -324,7 +330,7 @@ def test_a_finished_runs_chunk_count_needs_no_decoding(tmp_path: Path) -> None:
     run = store.runs[a]
 
     assert 5 == run.chunk_count
-    assert run.raw is not None
+    assert 5 == run.undecoded
 
 
 def test_bad_and_repeated_deferred_lines_are_counted_once_decoded(tmp_path: Path) -> None:
@@ -337,7 +343,9 @@ def test_bad_and_repeated_deferred_lines_are_counted_once_decoded(tmp_path: Path
     summary = store.summary()
 
     assert (3, 1, 1) == (store.events, summary.duplicate_events, summary.bad_lines)
-    assert summary.bad_line_samples[0].startswith(f"run {a}: chunk line is not JSON")
+    assert summary.bad_line_samples[0].startswith(
+        "trace-a.jsonl (byte 867): chunk line is not JSON"
+    )
     assert ["x", "x"] == store.runs[a].chunks
 
 
@@ -399,7 +407,7 @@ def test_deferring_chunk_lines_builds_the_same_model(events: list[Any], cuts: li
                      run.seq_gaps(), [c.run_id for c in run.sorted_children()])
             for run_id, run in store.runs.items()
         }  # fmt: skip
-        counts = dataclasses.replace(summary, bad_line_samples=(), files=0)
+        counts = dataclasses.replace(summary, bad_line_samples=(), problems=(), files=0)
         models.append((runs, counts, sorted(store.roots)))
 
     assert models[0] == models[1]
@@ -408,7 +416,7 @@ def test_deferring_chunk_lines_builds_the_same_model(events: list[Any], cuts: li
 def test_durations_that_are_not_finite_numbers_are_unknown() -> None:
     """inf, NaN and ints too big for a float (possible through add_events) show no duration."""
     values = [float("inf"), float("nan"), 10**400, -float("inf")]
-    store = store_of(*(end(f"r{i}", duration_ms=v, ts=None) for i, v in enumerate(values)))
+    store = store_of(*(end(f"r{i}", duration_ms=v) for i, v in enumerate(values)))
 
     assert [None] * 4 == [store.runs[f"r{i}"].duration_ms() for i in range(4)]
     assert 4 == len(list(render_tree(store)))
@@ -416,7 +424,12 @@ def test_durations_that_are_not_finite_numbers_are_unknown() -> None:
 
 
 def test_a_file_replaced_by_a_copy_adds_no_deferred_lines(tmp_path: Path) -> None:
-    """Read again from 0 (rsync-style replace), repeats are counted at once, not held as bytes."""
+    """Read again from 0 (rsync-style replace), repeats are counted at once, not held as bytes.
+
+    The first copy's chunk lines stand in for the original's, which were never
+    decoded and went with the replaced file: the repeats counted are the start
+    of every copy and the chunks of the later ones (1 + 6 + 6).
+    """
     a = uid(1)
     path = tmp_path / "trace-a.jsonl"
     data = b"".join(orjson.dumps(e) + b"\n" for e in [start(a), *(chunk(a, s) for s in range(5))])
@@ -425,7 +438,7 @@ def test_a_file_replaced_by_a_copy_adds_no_deferred_lines(tmp_path: Path) -> Non
     store = RunStore()
     for batch in reader.poll():
         store.add_batch(batch)
-    held = len(store.runs[a].raw or ())
+    held = store.runs[a].undecoded
 
     for _ in range(3):
         copy = tmp_path / "copy.tmp"
@@ -434,8 +447,8 @@ def test_a_file_replaced_by_a_copy_adds_no_deferred_lines(tmp_path: Path) -> Non
         for batch in reader.poll():
             store.add_batch(batch)
 
-    assert len(store.runs[a].raw or ()) <= held
-    assert (6, 18) == (store.events, store.duplicates)
+    assert store.runs[a].undecoded <= held
+    assert (6, 13) == (store.events, store.duplicates)
 
 
 def test_a_deferred_line_that_decodes_to_another_run_is_invalid_and_moves_nothing(
@@ -468,7 +481,249 @@ def test_settle_works_through_runs_a_slice_at_a_time(tmp_path: Path) -> None:
     assert (3, 13, 2) == (store.unsettled, store.events, store.duplicates)
     assert not store.settle(runs=10)
     assert (0, 10, 5) == (store.unsettled, store.events, store.duplicates)
-    assert all(run.raw is None for run in store.runs.values())
+    assert all(0 == run.undecoded for run in store.runs.values())
+
+
+# -- malformed events are bad lines, never runs (issue 10, item 11) -------------------------
+
+
+def test_a_malformed_start_is_a_bad_line_with_its_problem_named_not_a_running_trace(
+    tmp_path: Path,
+) -> None:
+    """``ts`` "nonsense" or ``name`` 123: counted as bad lines (file:line: what is wrong), no run at all."""
+    (tmp_path / "trace-a.jsonl").write_bytes(
+        orjson.dumps(start("a", ts="nonsense")) + b"\n" + orjson.dumps(start("b", name=123)) + b"\n"
+    )
+    store, reader = load_directory(tmp_path)
+    summary = store.summary(reader)
+
+    assert ({}, [], 2) == (store.runs, store.traces(), summary.bad_lines)
+    assert [
+        "trace-a.jsonl:1: ts is not an ISO 8601 time with an offset: {",
+        "trace-a.jsonl:2: run.start without a name string: {",
+    ] == [sample[: sample.index("{") + 1] for sample in summary.bad_line_samples]
+
+
+def test_every_kind_of_event_is_checked_the_same_way() -> None:
+    """The store's checks: each malformed event is one bad line with a reason, valid ones are filed."""
+    bad = [
+        start("a", parent_run_id=5),
+        start("a", run_type=["llm"]),
+        start("a", pid="12"),
+        {k: v for k, v in start("a").items() if k != "parent_run_id"},
+        start("a", ts="2026-11-24T06:49:31"),  # no offset: a local time
+        chunk("a", -1),
+        {k: v for k, v in chunk("a", 0).items() if k != "chunk"},
+        end("a", status=None),
+        end("a", chunk_count="3"),
+        end("a", duration_ms="5"),
+        {**end("a"), "trace_id": None},
+        {"event": ["run.start"], "run_id": "E", "v": 1},
+        {**start("a"), "v": True},
+    ]
+    store = store_of(*bad, start("a"), end("a"))
+
+    assert (len(bad), 2) == (store.bad_lines, store.events)
+    assert ("ok", "a") == (store.runs["a"].status, store.runs["a"].name)
+
+
+# -- values come from the files when asked for ----------------------------------------------
+
+
+def test_values_are_read_from_the_files_when_asked_for_not_kept(tmp_path: Path) -> None:
+    """After loading, no event dict is held; inputs, outputs, start and end are read back from the file."""
+    a = uid(1)
+    events = [
+        start(a, inputs={"q": "what?"}),
+        chunk(a, 0, "Hel"),
+        chunk(a, 1, "lo"),
+        end(a, outputs="Hello", chunk_count=2),
+    ]
+    store = load_lines(tmp_path, *events)
+    run = store.runs[a]
+
+    assert 0 == len(store._cache)  # the index only
+    assert ({"q": "what?"}, "Hello", ["Hel", "lo"]) == (run.inputs, run.outputs, run.chunks)
+    assert (events[0], events[3]) == (run.start, run.end)
+    assert 1 == len(store._cache)
+
+
+def test_usage_model_and_totals_come_from_the_index_not_the_files(tmp_path: Path) -> None:
+    """A trace line's tokens, model, cost and totals are read without loading any run's values."""
+    a, b = uid(1), uid(2)
+    usage = {"input_tokens": 10, "output_tokens": 4, "total_tokens": 14}
+    store = load_lines(
+        tmp_path,
+        start(a),
+        start(b, a, run_type="llm", metadata={"ls_model_name": "gpt-4o-mini"}),
+        end(b, usage=usage),
+        end(a),
+    )
+    root = store.runs[a]
+
+    totals = root.totals()
+    assert (1, 10, 4) == (totals.calls, totals.input_tokens, totals.output_tokens)
+    assert ("gpt-4o-mini", usage) == (store.runs[b].model, store.runs[b].usage)
+    assert 0 == len(store._cache)  # nothing was read back from the file
+
+
+def test_a_growing_run_is_topped_up_with_its_new_lines_only(tmp_path: Path) -> None:
+    """A running stream shown again after more chunks: only the bytes it gained are read."""
+    a = uid(1)
+    path = tmp_path / "trace-a.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in [start(a), chunk(a, 0, "a")]))
+    reader = DirectoryReader(tmp_path)
+    store = RunStore()
+    for batch in reader.poll():
+        store.add_batch(batch)
+    assert ["a"] == store.runs[a].chunks
+    spans: list[tuple[int, int]] = []
+    read_span = reader.read_span
+
+    def spy(file_id: int, begin: int, stop: int) -> bytes | None:
+        spans.append((begin, stop))
+        return read_span(file_id, begin, stop)
+
+    reader.read_span = spy  # type: ignore[method-assign]
+    size = path.stat().st_size
+    with path.open("ab") as f:
+        f.write(orjson.dumps(chunk(a, 1, "b")) + b"\n")
+    for batch in reader.poll():
+        store.add_batch(batch)
+
+    assert ["a", "b"] == store.runs[a].chunks
+    assert [(size, path.stat().st_size)] == spans
+
+
+def test_in_memory_events_keep_their_values() -> None:
+    """Events with no file (capture_traces, tests) keep start, end and chunk values in the run."""
+    store = store_of(start("a", inputs={"x": 1}), chunk("a", 0, "t"), end("a", outputs="t"))
+    run = store.runs["a"]
+
+    assert ({"x": 1}, "t", ["t"], start("a", inputs={"x": 1})) == (
+        run.inputs, run.outputs, run.chunks, run.start,
+    )  # fmt: skip
+
+
+# -- durations of unfinished runs (issue 10, item 10) ---------------------------------------
+
+
+def _dead_pid() -> int:
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return int(done.stdout)
+
+
+def test_an_interrupted_parent_lasts_until_the_last_event_seen_below_it(tmp_path: Path) -> None:
+    """After a SIGKILL a parent with no chunks of its own lasts as long as what ran below it."""
+    from jsontrace._host import HOST
+
+    from .events import ts_at
+
+    dead = _dead_pid()
+    parent, child = uid(1), uid(2)
+    events = [
+        start(parent, ts=ts_at(0), pid=dead, host=HOST),
+        start(child, parent, ts=ts_at(0.01), pid=dead, host=HOST),
+        *(chunk(child, seq, "t", parent, ts=ts_at(0.11 + seq * 0.1)) for seq in range(18)),
+    ]  # the child's last chunk at 1.81 s
+    store = load_lines(tmp_path, *events)
+    root = store.runs[parent]
+
+    assert ("interrupted", "interrupted") == (root.status, store.runs[child].status)
+    assert 1810 == round(root.duration_ms())  # type: ignore[arg-type]
+    assert 1800 == round(store.runs[child].duration_ms())  # type: ignore[arg-type]
+    assert ["↯ interrupted  " + parent + "  chain  1.81 s"] == list(render_tree(store))[:1]
+
+
+def test_a_running_parent_is_never_shorter_than_its_running_child() -> None:
+    """With one clock reading for both, a running parent shows at least its running child's time."""
+    import os
+
+    from jsontrace._host import HOST
+
+    from .events import ts_at
+
+    store = store_of(
+        start("p", ts=ts_at(0), pid=os.getpid(), host=HOST),
+        start("c", "p", ts=ts_at(0.075), pid=os.getpid(), host=HOST),
+    )
+    now = datetime.fromisoformat(ts_at(0.2).replace("Z", "+00:00")).timestamp()
+
+    parent, child = (store.runs[r].duration_ms(now) for r in ("p", "c"))
+    assert (200, 125) == (round(parent), round(child))  # type: ignore[arg-type]
+
+
+# -- memory: finished traces beyond a window ------------------------------------------------
+
+
+def _traces(tmp_path: Path, count: int) -> Path:
+    path = tmp_path / "trace-a.jsonl"
+    events = []
+    for n in range(count):
+        root, child = uid(2 * n + 1), uid(2 * n + 2)
+        failed = n % 3 == 0
+        events += [
+            start(root, ts=f"2026-11-24T07:00:{n:02d}.000000Z"),
+            start(child, root, ts=f"2026-11-24T07:00:{n:02d}.100000Z", inputs={"n": n}),
+            chunk(child, 0, f"tok{n}", root, ts=f"2026-11-24T07:00:{n:02d}.200000Z"),
+            end(child, "error" if failed else "ok", root, chunk_count=1, outputs=f"out{n}"),
+            end(root, trace=root),
+        ]
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+    return path
+
+
+def test_finished_traces_beyond_the_window_leave_memory_and_are_found_again(tmp_path: Path) -> None:
+    """evict() keeps the newest N traces in the index; older ones come back from the files, in order."""
+    _traces(tmp_path, 40)
+    reader = DirectoryReader(tmp_path, defer_chunks=True)
+    store = RunStore(window=10)
+    for batch in reader.poll():
+        store.add_batch(batch)
+    before = store.summary(reader)
+
+    assert 30 == store.evict()
+    assert (10, 20, 40, 80) == (
+        len(store.roots),
+        len(store.runs),
+        store.trace_count,
+        store.run_count,
+    )
+    order = [root.run_id for root in store.traces()]
+    assert [uid(2 * n + 1) for n in reversed(range(40))] == order
+    oldest = store.traces(newest_first=False, limit=1)[0]
+    child = oldest.children[0]
+    assert ({"n": 0}, "out0", ["tok0"], "error") == (
+        child.inputs, child.outputs, child.chunks, child.status,
+    )  # fmt: skip
+    assert 14 == len(store.traces(errors_only=True))
+    after = store.summary(reader)
+    assert dataclasses.replace(before, seq_gaps={}) == dataclasses.replace(after, seq_gaps={})
+
+
+def test_a_late_event_brings_its_trace_back_into_memory(tmp_path: Path) -> None:
+    """A child started after its trace left memory hangs under its real parent, not a placeholder."""
+    path = _traces(tmp_path, 30)
+    reader = DirectoryReader(tmp_path)
+    store = RunStore(window=5)
+    for batch in reader.poll():
+        store.add_batch(batch)
+    assert store.evict() > 0
+    old = uid(1)
+    assert old not in store.runs
+
+    with path.open("ab") as f:
+        f.write(orjson.dumps(start(uid(999), old, ts="2026-11-24T07:01:00.000000Z")) + b"\n")
+    for batch in reader.poll():
+        store.add_batch(batch)
+
+    late = store.runs[uid(999)]
+    assert (old, [uid(2), uid(999)]) == (
+        late.parent.run_id,
+        [c.run_id for c in late.parent.sorted_children()],
+    )  # type: ignore[union-attr]
+    assert 0 == store.summary(reader).orphans
 
 
 def test_discard_forgets_whole_trees_and_later_events_start_afresh() -> None:

@@ -9,16 +9,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_viewer_load_quick_prints_every_row() -> None:
-    """viewer_load.py --quick generates, measures parse, model, viewer and live latencies, prints each row."""
+    """viewer_load.py --quick generates, measures parse, model, viewer, live latencies, idle CPU, tail memory and the big directory, and prints each row."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "viewer_load.py"), "--quick"],
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=300,
         cwd=ROOT,
     )
     assert 0 == done.returncode, done.stderr
@@ -37,7 +40,12 @@ def test_viewer_load_quick_prints_every_row() -> None:
         "| live write -> model, p50/p95/max",
         "| live write -> tree node, p50/p95/max",
         "| live write -> screen, p50/p95/max",
+        "| idle viewer, 1,000 files, CPU",
+        "| tail ",
+        "| big: run model, time / peak RSS",
+        "| big: viewer ready, time / peak RSS",
     ):
         assert row in out, out
     assert "2,040 / 204 / 34" in out, out  # 34 traces of 60 events and 6 runs each
+    assert "(0 files opened;" in out, out  # an idle viewer's rescans open nothing
     assert "no traces seen" not in out, out

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +16,14 @@ import jsontrace_view.app
 from jsontrace_view.app import TraceViewer
 from jsontrace_view.widgets import HelpScreen, RunTree
 
+from .. import events
 from ..events import end, start, ts_at
 from .conftest import TraceFiles, wait_for
+
+
+def ts_seconds(second: float) -> float:
+    """:func:`ts_at` as seconds since the epoch (for a test's clock)."""
+    return datetime.fromisoformat(ts_at(second).replace("Z", "+00:00")).timestamp()
 
 
 def labels(app: TraceViewer) -> list[str]:
@@ -265,7 +273,7 @@ async def test_status_bar_counts_files_runs_events_and_bad_lines(
         await loaded(pilot)
         status = str(app.query_one("#status").render())
 
-        assert "1 file · 1 trace · 2 runs · 4 events · 1 bad line" in status
+        assert "1 file · 1 trace · 2 runs · 4 events · 1 bad line · 1 problem" in status
 
 
 async def test_q_and_ctrl_c_quit(make_app: Callable[..., TraceViewer], files: TraceFiles) -> None:
@@ -355,6 +363,13 @@ async def test_empty_directory_says_it_is_waiting_then_shows_the_first_trace(
         await wait_for(pilot, lambda: "first" == app._selected)  # cursor and details on it
 
 
+def feed(app: TraceViewer, *events: dict[str, Any]) -> None:
+    """Hand events to the open app's store as its reader would, then redraw."""
+    with app.store_lock:
+        app.store.add_events(events)
+    app.flush()
+
+
 def _event(kind: str, run_id: str, parent: str | None = None, **extra: Any) -> dict[str, Any]:
     """An event for feeding the store directly (no file, no reader); ids are dotted paths."""
     ts = ts_at(extra.pop("second", 0))
@@ -377,18 +392,13 @@ async def test_follow_opens_runs_whose_first_child_arrives_after_the_jump(
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(pilot)
 
-        def feed(*events: dict[str, Any]) -> None:
-            with app.store_lock:
-                app.store.add_events(events)
-            app.flush()
-
-        feed(_event("run.start", "new", second=1))
+        feed(app, _event("run.start", "new", second=1))
         assert ["new", "old"] == names(app)
-        feed(_event("run.start", "new.chain", "new", second=2))
+        feed(app, _event("run.start", "new.chain", "new", second=2))
         assert ["new", "new.chain", "old"] == names(app)
-        feed(_event("run.start", "new.chain.llm", "new.chain", second=3))
+        feed(app, _event("run.start", "new.chain.llm", "new.chain", second=3))
         assert ["new", "new.chain", "new.chain.llm", "old"] == names(app)
-        feed(_event("run.end", "new.chain.llm", second=4))
+        feed(app, _event("run.end", "new.chain.llm", second=4))
         assert "✓ new.chain.llm  chain  42 ms" in labels(app)[2]
         # The cursor is on what still runs deepest down: new.chain once its llm call ended.
         assert "new.chain" == app.query_one(RunTree).cursor_node.data  # type: ignore[union-attr]
@@ -396,7 +406,7 @@ async def test_follow_opens_runs_whose_first_child_arrives_after_the_jump(
         # What you fold stays folded: a later child does not open it again.
         await pilot.press("k", "h")
         assert ["new", "old"] == names(app)
-        feed(_event("run.start", "new.other", "new", second=5))
+        feed(app, _event("run.start", "new.other", "new", second=5))
         assert ["new", "old"] == names(app)
         await pilot.press("l")
         assert ["new", "new.chain", "new.chain.llm", "new.other", "old"] == names(app)
@@ -437,15 +447,10 @@ async def test_a_trace_that_starts_to_match_later_appears_under_the_search(
         await wait_for(pilot, lambda: not app.searching)
         assert ["No trace matches the filter (escape clears it)."] == labels(app)
 
-        def feed(*events: dict[str, Any]) -> None:
-            with app.store_lock:
-                app.store.add_events(events)
-            app.flush()
-
-        feed(_event("run.start", "r", second=1), _event("run.start", "r.c", "r", second=2))
+        feed(app, _event("run.start", "r", second=1), _event("run.start", "r.c", "r", second=2))
         assert ["No trace matches the filter (escape clears it)."] == labels(app)
         # Only r.c changes here (its parent r is not touched), and r must now match.
-        feed(_event("run.end", "r.c", outputs="a NEEDLE in the output", second=3))
+        feed(app, _event("run.end", "r.c", outputs="a NEEDLE in the output", second=3))
         assert ["r", "r.c"] == names(app)  # and the match is opened, as a search's are
 
 
@@ -471,9 +476,14 @@ async def test_hidden_older_traces_are_counted_once_however_often_they_change(
 
 
 async def test_a_stream_with_writer_ids_is_read_undecoded_and_shown_live(
-    files: TraceFiles, make_app: Callable[..., TraceViewer]
+    files: TraceFiles, make_app: Callable[..., TraceViewer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Chunk lines with the writer's 36-character ids take the deferred path and still stream in."""
+    """Chunk lines with the writer's 36-character ids take the deferred path and still stream in.
+
+    (Its label, a running stream's chunk count, decodes them: deferred lines cost
+    nothing until something shows them.)
+    """
+    monkeypatch.setattr(jsontrace_view.app, "SETTLE_RUNS", 0)  # no decoding in the background
     gen = "01a20c95-05eb-78ca-9937-7a3f2070bfb0"
     files.start(gen, run_type="llm")
     for seq, word in enumerate(("Deferred ", "and ")):
@@ -481,8 +491,7 @@ async def test_a_stream_with_writer_ids_is_read_undecoded_and_shown_live(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await loaded(pilot)
-        # Its id was indexed: the lines after the first were filed as bytes, not parsed.
-        assert [gen] == [run.run_id for run in app.store._by_raw_id.values()]
+        assert 2 == app.store.runs[gen].chunk_count
 
         await wait_for(pilot, lambda: "Deferred and" in detail_text(app))
         files.chunk(gen, 2, "live")
@@ -503,14 +512,14 @@ async def test_expanding_a_node_reads_runs_under_the_store_lock(
     app = make_app(follow=False)  # following would open the trace itself
     async with app.run_test(size=(120, 30)) as pilot:
         await loaded(pilot)
-        decode = app.store._decode
+        settle = app.store.settle_run
         held: list[bool] = []
 
         def spy(run: Any) -> None:
             held.append(app.store_lock._is_owned())  # type: ignore[attr-defined]
-            decode(run)
+            settle(run)
 
-        app.store._decode = spy  # type: ignore[method-assign]
+        app.store.settle_run = spy  # type: ignore[method-assign]
         await pilot.press("right")
         await wait_for(pilot, lambda: len(labels(app)) == 2)
 
@@ -534,3 +543,46 @@ async def test_a_bad_chunk_line_is_counted_soon_after_loading_without_opening_it
         await loaded(pilot)
         await wait_for(pilot, lambda: "1 bad line" in app._status.plain)
         assert 0 == app.store.unsettled
+
+
+def _duration_ms(label: str) -> float:
+    """The duration a tree label shows, in milliseconds ("450 ms", "1.20 s")."""
+    found = re.search(r"  ([\d.]+) (ms|s)(?:  |$)", label)
+    assert found is not None, label
+    value = float(found.group(1))
+    return value if found.group(2) == "ms" else value * 1000
+
+
+async def test_a_running_parent_never_shows_less_time_than_its_running_child(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """When only the child changes, the parent's label is redrawn with the same clock reading."""
+    import os
+
+    from jsontrace._host import HOST
+
+    clock = [ts_seconds(0.1)]
+    files.trace("old", children=0)
+    app = make_app(watch=False, clock=lambda: clock[0])
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+
+        alive = {"pid": os.getpid(), "host": HOST}
+        feed(
+            app,
+            _event("run.start", "p", second=0, **alive),
+            _event("run.start", "p.c", "p", second=0.05, **alive),
+        )
+        tree = app.query_one(RunTree)
+        with app.store_lock:
+            tree.expand_subtree(tree.nodes["p"])
+        await pilot.pause()
+        assert ["p", "p.c", "old"] == names(app)
+        assert (100, 50) == tuple(round(_duration_ms(label)) for label in labels(app)[:2])
+
+        clock[0] = ts_seconds(0.5)
+        feed(
+            app, {**events.chunk("p.c", 0, "tok", "p"), "ts": ts_at(0.4)}
+        )  # only the child changes
+        parent, child = (_duration_ms(label) for label in labels(app)[:2])
+        assert (500, 450) == (round(parent), round(child))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,16 +13,20 @@ import pytest
 from jsontrace._version import __version__
 from jsontrace_view.cli import demo_command, main
 
+from .. import events
 from .conftest import TraceFiles
 
 ROOT = Path(__file__).parent.parent.parent
 
 
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``python -m jsontrace_view ARGS`` with stdout and stderr captured (so not a terminal)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "jsontrace_view", *args],
-        capture_output=True, text=True, timeout=60, cwd=cwd, env=env,
+        capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env,
     )  # fmt: skip
 
 
@@ -89,7 +94,7 @@ def test_print_writes_the_tree_as_plain_text(files: TraceFiles, trace_dir: Path)
 
 
 def test_print_reports_bad_lines_on_stderr(files: TraceFiles, trace_dir: Path) -> None:
-    """Bad lines do not stop --print; a summary goes to stderr."""
+    """Bad lines do not stop --print; what is wrong goes to stderr, in the doctor's words."""
     files.trace("t", children=0)
     with files.path.open("ab") as f:
         f.write(b"\xff\n")
@@ -97,8 +102,86 @@ def test_print_reports_bad_lines_on_stderr(files: TraceFiles, trace_dir: Path) -
     result = run_cli(str(trace_dir), "--print")
 
     assert 0 == result.returncode
-    assert "1 bad lines; first: " in result.stderr
-    assert ":3: invalid UTF-8" in result.stderr
+    assert [
+        f"jsontrace-view: 1 bad line · 1 problem (jsontrace doctor {trace_dir} lists them);"
+        f" first: {files.path.name}:3: invalid UTF-8: \\xff"
+    ] == result.stderr.splitlines()
+
+
+def test_print_makes_the_bad_line_excerpt_printable(files: TraceFiles, trace_dir: Path) -> None:
+    """An OSC title, colour codes and a C1 CSI in a bad line reach stderr escaped, not raw."""
+    files.trace("t", children=0)
+    with files.path.open("ab") as f:
+        f.write(b"\x1b]0;PWNED-TITLE\x07\x1b[31mred \xc2\x9b31m\n")
+
+    result = run_cli(str(trace_dir), "--print")
+
+    assert 0 == result.returncode
+    assert None is re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", result.stderr)
+    assert "\\x1b]0;PWNED-TITLE\\x07\\x1b[31mred \\x9b31m" in result.stderr
+
+
+def test_print_on_an_empty_directory_says_so_and_exits_1(trace_dir: Path) -> None:
+    """No *.jsonl files: nothing on stdout, one line on stderr, exit status 1."""
+    trace_dir.mkdir()
+
+    result = run_cli(str(trace_dir), "--print")
+
+    assert (1, "") == (result.returncode, result.stdout)
+    assert [
+        f"jsontrace-view: no traces in {trace_dir}: no *.jsonl files"
+    ] == result.stderr.splitlines()
+
+
+def test_print_on_a_directory_without_a_valid_event_says_so_and_exits_1(
+    files: TraceFiles, trace_dir: Path
+) -> None:
+    """Only garbage (and a malformed start): what is wrong, and that there is no trace, exit status 1."""
+    with files.path.open("ab") as f:
+        f.write(b"garbage\n")
+    files.write({**events.start("x"), "ts": "nonsense"})
+
+    result = run_cli(str(trace_dir), "--print")
+
+    assert (1, "") == (result.returncode, result.stdout)
+    assert [
+        f"jsontrace-view: 2 bad lines · 2 problems (jsontrace doctor {trace_dir} lists them); first: "
+        f"{files.path.name}:1: not JSON (unexpected character, expected a JSON value:"
+        " line 1 column 1 (char 0)): garbage",
+        f"jsontrace-view: no traces in {trace_dir}: no valid event in its files",
+    ] == result.stderr.splitlines()
+
+
+def test_print_into_a_closed_pipe_exits_quietly(files: TraceFiles, trace_dir: Path) -> None:
+    """`jsontrace-view --print DIR | head`: the reader leaving early is no error, no traceback."""
+    for n in range(300):
+        files.trace(f"t{n}", children=3)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jsontrace_view", str(trace_dir), "--print"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    process.wait(timeout=60)
+
+    assert ("", 0) == (stderr, process.returncode)
+
+
+def test_the_viewer_with_stdout_not_a_terminal_says_to_use_print_and_exits_2(
+    files: TraceFiles, trace_dir: Path
+) -> None:
+    """`jsontrace-view DIR | less`: one line saying to use --print, exit status 2, no escape codes."""
+    files.trace("t", children=0)
+
+    result = run_cli(str(trace_dir), timeout=20)
+
+    assert (2, "") == (result.returncode, result.stdout)
+    assert [
+        f"jsontrace-view: error: stdout is not a terminal; for plain text use: "
+        f"jsontrace-view --print {trace_dir}"
+    ] == result.stderr.splitlines()
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

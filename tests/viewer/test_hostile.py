@@ -84,6 +84,22 @@ async def test_app_shows_hostile_strings_literally_and_escaped(
     assert "\\x1b]52;c;aGVsbG8=\\x07" in text
 
 
+async def test_app_shows_a_hostile_file_name_escaped(
+    trace_dir: Path, make_app: Callable[..., TraceViewer]
+) -> None:
+    """A file named to clear the screen shows escaped in the detail pane's files row, never raw."""
+    files = TraceFiles(trace_dir, name="trace-x\x1b[2Jx\u202e.jsonl")
+    files.trace("t", children=0)
+    app = make_app()
+    async with app.run_test(size=(200, 40)) as pilot:
+        await wait_for(pilot, lambda: app.loaded)
+        await pilot.pause(0.2)
+        text = app.export_screenshot().replace("&#160;", " ")
+
+    assert None is FORBIDDEN.search(text.replace("\n", ""))
+    assert "trace-x\\x1b[2Jx\\u202e.jsonl" in text.replace("&#91;", "[").replace("&#93;", "]")
+
+
 async def test_overview_and_take_away_menu_show_hostile_names_escaped(
     files: TraceFiles, make_app: Callable[..., TraceViewer]
 ) -> None:

@@ -674,7 +674,7 @@ async def test_the_footer_keeps_v_and_r_at_80_columns(
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot)
         keys: list[Any] = list(app.query_one(Footer).query("FooterKey"))
-        # A key's text (" v Full", its padding on the left) must end inside the screen.
+        # A key's text (" v Page", its padding on the left) must end inside the screen.
         shown = [
             k.key_display
             for k in keys

@@ -1,16 +1,16 @@
 """The state of a search in the viewer: the query, which runs match, in which traces, in what order.
 
 No Textual here. The app owns one :class:`Search`; its worker calls
-:meth:`Search.scan` over the traces (a root at a time, under the store lock),
-and each flush calls :meth:`Search.rematch` for the runs that changed, so
-matches stay right while traces arrive and runs finish.
+:meth:`Search.qualifies` for every trace (a root at a time, under the store
+lock, those moved out of memory too), and each flush calls
+:meth:`Search.rematch` for the runs that changed, so matches stay right while
+traces arrive and runs finish.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
-from typing import Any, Final
+from collections.abc import Iterable
+from typing import Final
 
 from jsontrace.query import Query, parse
 from jsontrace.store import ERROR, RunRecord
@@ -54,26 +54,6 @@ class Search:
         found = {run.run_id for run in self.query.find(root, now=now)}
         self._set(root.run_id, found)
         return bool(found)
-
-    def scan(
-        self,
-        roots: Iterable[RunRecord],
-        now: float,
-        lock: AbstractContextManager[Any],
-        cancelled: Callable[[], bool],
-    ) -> list[RunRecord] | None:
-        """The traces that pass, in the order given; None if *cancelled* said so meanwhile.
-
-        *lock* is entered around each root, so that the reader goes on between them.
-        """
-        passing = []
-        for root in roots:
-            if cancelled():
-                return None
-            with lock:
-                if self.qualifies(root, now):
-                    passing.append(root)
-        return passing
 
     def rematch(self, run: RunRecord, now: float) -> bool:
         """Check one changed run again; True if its match changed (its row needs a new look)."""

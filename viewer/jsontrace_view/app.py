@@ -8,15 +8,27 @@ progress and notices as messages. A timer (:meth:`TraceViewer.flush`, every
 ``flush_interval`` s) takes the runs that changed since its last tick and
 updates only their nodes, so thousands of events per second cost a few UI
 updates per second.
+
+Memory stays bounded: the store keeps an index, not values (those are read
+from the files when a run is shown), and once loaded the worker moves finished
+traces beyond the newest :attr:`TraceViewer.window` out of memory
+(:meth:`jsontrace.store.RunStore.evict`); the tree holds only the runs it shows.
+CPU stays low when idle: the safety-net rescan opens only files that changed,
+and is spaced out so that it takes at most :data:`RESCAN_CPU_SHARE` of a core
+(a directory of 100,000 files takes a while to list).
 """
 
 from __future__ import annotations
 
+import gc
+import heapq
+import os
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,10 +37,11 @@ from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, ProgressBar, Tree
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from jsontrace.query import QueryError, parse
 from jsontrace.reader import Batch, DirectoryReader
+from jsontrace.render import health, plural, printable
 from jsontrace.stats import compute
 from jsontrace.store import ERROR, RUNNING, RunRecord, RunStore, bulk_load, root_order
 
@@ -36,21 +49,32 @@ from . import _takeaway
 from ._search import Search
 from .messages import DataReady, Loaded, LoadProgress, Notice
 from .watch import RESCAN, DirectoryWatcher, Hints
-from .widgets import HelpScreen, RunDetail, RunTree, StatusBar, Waterfall
+from .widgets import HelpScreen, PagerScreen, RunDetail, RunTree, StatusBar, Waterfall
+from .widgets.detail import document
 from .widgets.overview import OverviewScreen
 from .widgets.takeaway import Choice, SavePathScreen, TakeAwayScreen
 from .widgets.waterfall import bars_of
 
 __all__ = ["TraceViewer"]
 
-#: How often the periodic safety-net rescan runs when no hint arrives.
+#: The shortest time between two safety-net rescans when no hint arrives.
 RESCAN_INTERVAL_S = 2.0
+#: With --poll, the rescan is how changes are found: this often, at most.
+POLL_INTERVAL_S = 0.25
+#: A rescan is spaced out so that rescanning takes at most this share of a core
+#: (listing 100,000 files takes a fraction of a second).
+RESCAN_CPU_SHARE = 0.02
 #: The shortest time between two reads; hints arriving meanwhile are merged.
 MIN_READ_INTERVAL_S = 0.02
 #: Runs whose deferred chunk lines are decoded per step when the reader has time (a few
 #: milliseconds under the store lock), so that the counts of bad and repeated lines
 #: become exact soon after loading without holding up the screen.
 SETTLE_RUNS = 200
+#: Finished traces kept in memory beyond what the tree shows (older ones are read
+#: again from the files when asked for).
+WINDOW = 2000
+#: How long a notice (a file deleted, a FIFO skipped) stays in the status bar.
+NOTICE_SECONDS = 10.0
 #: The orders of the trace list that ``s`` cycles through.
 SORTS = ("time", "duration", "errors")
 #: Keys that move the cursor: pressed while following, they pause it (so do clicks and the wheel).
@@ -100,7 +124,7 @@ class TraceViewer(App[None]):
         Binding("question_mark", "help", "Help"),
         Binding("slash", "search", "Search"),
         Binding("f", "follow", "Follow"),
-        Binding("v", "full", "Full"),
+        Binding("v", "full", "Page"),
         Binding("r", "raw", "Raw"),
         Binding("c", "take_away", "Copy"),
         Binding("w", "waterfall", "Waterfall"),
@@ -128,6 +152,7 @@ class TraceViewer(App[None]):
         clock: Callable[[], float] | None = None,
         flush_interval: float = 0.05,
         limit: int = 500,
+        window: int = WINDOW,
     ) -> None:
         super().__init__()
         self.directory = Path(directory)
@@ -135,9 +160,10 @@ class TraceViewer(App[None]):
         self.use_watchdog = watch
         self.clock = clock or time.time
         self.flush_interval = flush_interval
-        # Chunk lines stay undecoded until a run's chunks are shown: most lines are chunks.
+        # Chunk lines stay undecoded while the directory loads: most lines are chunks.
         self.reader = DirectoryReader(self.directory, defer_chunks=True)
-        self.store = RunStore()
+        self.window = max(window, 2 * limit)
+        self.store = RunStore(window=self.window)
         # Reentrant: the tree takes it to expand a node, also when the app already has it.
         self.store_lock = threading.RLock()
         self.hints = Hints()
@@ -152,9 +178,14 @@ class TraceViewer(App[None]):
         self.search = Search()
         self.searching = False  # a search worker is running
         self.sort = SORTS[0]
-        self.notice = ""
+        self._notice = ""
+        self.conditions: list[str] = []  # what is wrong now (the reader's, and watching)
+        self._notice_until = 0.0
+        self._watch_problem = ""
         self._limit = limit
         self._selected: str | None = None
+        # Matching traces while a filter is on (None without one): how many are hidden.
+        self._matching: set[str] | None = None
         self._last_flush = 0.0
         self._followed: str | None = None  # the trace follow mode last opened
         self._match_at = -1  # the match n/N went to last
@@ -195,7 +226,7 @@ class TraceViewer(App[None]):
 
     @work(thread=True, exclusive=True, group="reader", exit_on_error=False)
     def _read_loop(self) -> None:
-        """Read what exists (with progress), then tail on hints and periodic rescans.
+        """Read what exists (with progress), then tail on hints and spaced-out rescans.
 
         The one bridge from the plain reading side to Textual: watchdog only
         fills :attr:`hints`; this worker reads and posts messages.
@@ -211,49 +242,94 @@ class TraceViewer(App[None]):
                     return
                 self._ingest([batch])
                 done += batch.source[3] - batch.source[2]
-                # A few updates a second: each repaints the screen on the UI thread,
-                # which holds the GIL this loading thread needs.
+                # Two updates a second: each repaints the screen on the UI thread, which
+                # holds the GIL this loading thread needs (four cost a tenth of the load).
                 now = time.perf_counter()
                 if now >= next_progress:
-                    next_progress = now + 0.25
+                    next_progress = now + 0.5
                     self.post_message(LoadProgress(done, total))
+        # From now on lines are few at a time: decode chunks at once (exact counts).
+        self.reader.defer_chunks = False
+        self._post_notices()
         self.post_message(Loaded(time.perf_counter() - started))
-        watcher = DirectoryWatcher(self.directory, self.hints, poll=self.use_polling)
-        problem = watcher.start() if self.use_watchdog else None
-        if problem:
-            self.post_message(Notice(problem))
+        self._tail(worker)
+
+    def _tail(self, worker: Worker[None]) -> None:
+        watcher = self._start_watching()
+        interval = POLL_INTERVAL_S if self.use_polling else RESCAN_INTERVAL_S
+        next_scan = time.monotonic() + interval
+        next_evict = 0.0
+        unfrozen = False
         try:
-            last_scan = time.monotonic()
             while not worker.is_cancelled and not self.hints.closed:
                 settling = self.store.unsettled > 0
-                names = self.hints.take(MIN_READ_INTERVAL_S if settling else RESCAN_INTERVAL_S)
+                wait = max(0.0, next_scan - time.monotonic())
+                names = self.hints.take(MIN_READ_INTERVAL_S if settling else wait)
                 if worker.is_cancelled or self.hints.closed:
                     break
+                if names is not RESCAN and names and self._read(names):
+                    self.post_message(DataReady())
                 now = time.monotonic()
-                if names or now - last_scan >= RESCAN_INTERVAL_S:
-                    last_scan = now if not names else last_scan
-                    if self._read(names):
+                if now >= next_scan:
+                    cost = time.thread_time()
+                    if self._read(RESCAN):
                         self.post_message(DataReady())
+                    cost = time.thread_time() - cost
+                    next_scan = time.monotonic() + max(interval, cost / RESCAN_CPU_SHARE)
+                    watcher = self._check_watcher(watcher)
                 if settling:
                     self._settle_some()
+                elif now >= next_evict:
+                    next_evict = now + 1.0
+                    with self.store_lock:
+                        moved = self.store.evict()
+                    if moved and not unfrozen:
+                        # What loading froze (see bulk_load) can be collected once out of memory.
+                        unfrozen = True
+                        gc.unfreeze()
                 # Under a flood every write is a hint: pausing a moment lets one read
                 # take many lines (and leaves the GIL to the UI thread meanwhile).
                 time.sleep(MIN_READ_INTERVAL_S)
         finally:
+            if watcher is not None:
+                watcher.stop()
+
+    def _start_watching(self) -> DirectoryWatcher | None:
+        """Watch the directory for hints (not with --poll: rescans are the poll)."""
+        if not self.use_watchdog or self.use_polling:
+            return None
+        watcher = DirectoryWatcher(self.directory, self.hints)
+        problem = watcher.start()
+        self._watch_problem = problem or ""
+        self.post_message(Notice(""))  # the status bar shows the condition (or its end)
+        return None if problem else watcher
+
+    def _check_watcher(self, watcher: DirectoryWatcher | None) -> DirectoryWatcher | None:
+        """Start watching again if the directory was made again, or could not be watched."""
+        if not self.use_watchdog or self.use_polling:
+            return watcher
+        try:
+            inode = os.stat(self.directory).st_ino
+        except OSError:
+            return watcher  # gone: the reader's condition says so
+        if watcher is not None and watcher.inode == inode:
+            return watcher
+        if watcher is not None:
             watcher.stop()
+        return self._start_watching()
 
     def _settle_some(self) -> None:
         """Decode a slice of deferred chunk lines; tell the screen if a count changed."""
         store = self.store
         with self.store_lock:
-            before = (store.events, store.invalid, store.undecodable)
+            before = (store.events, store.corruption)
             store.settle(SETTLE_RUNS)
-            changed = before != (store.events, store.invalid, store.undecodable)
+            changed = before != (store.events, store.corruption)
         if changed:
             self.post_message(DataReady())
 
     def _read(self, names: frozenset[str]) -> bool:
-        """Read the hinted files (or everything); True if any line was read."""
+        """Read the hinted files (or every changed one); True if any line was read."""
         read = False
         try:
             if names is RESCAN or not names:
@@ -264,9 +340,12 @@ class TraceViewer(App[None]):
         except Exception as exc:  # a bug must not kill tailing silently
             self.post_message(Notice(f"reader error: {exc!r}"))
             time.sleep(0.5)
+        self._post_notices()
+        return read
+
+    def _post_notices(self) -> None:
         for text in self.reader.take_notices():
             self.post_message(Notice(text))
-        return read
 
     def _ingest(self, batches: Iterable[Batch]) -> bool:
         read = False
@@ -306,8 +385,20 @@ class TraceViewer(App[None]):
             self._flush_pending = True
             self.set_timer(wait, self.flush)
 
+    @property
+    def notice(self) -> str:
+        """The latest notice (a file deleted, a search's parse error, "saved … to …")."""
+        return self._notice
+
+    @notice.setter
+    def notice(self, text: str) -> None:
+        # Every notice stays a while, then the status bar drops it (see _tick_live).
+        self._notice = text
+        self._notice_until = time.monotonic() + NOTICE_SECONDS
+
     def on_notice(self, message: Notice) -> None:
-        self.notice = message.text
+        if message.text:
+            self.notice = message.text
         self._update_status()
 
     # -- updating the screen --------------------------------------------------------
@@ -315,9 +406,10 @@ class TraceViewer(App[None]):
     def rebuild(self) -> None:
         """Rebuild the tree from scratch (after loading, or when the filter or the order changes).
 
-        A search reads every run of every trace (free text reads inputs and
-        outputs: about a second for 100,000 runs), so it runs in a worker and the
-        tree is replaced when it is done; errors-only is cheap and happens here.
+        A search, or an order other than newest first, looks at every trace (those
+        moved out of memory are read again from the files, one at a time; free text
+        reads inputs and outputs), so it runs in a worker and the tree is replaced
+        when it is done; otherwise the store answers from its index.
         """
         try:
             self.search.apply(self.search_text, self.errors_only)
@@ -327,76 +419,119 @@ class TraceViewer(App[None]):
         self._tree.sort_key = self._sort_key
         self._tree.hidden_word = "older" if self.sort == "time" else "more"
         self._match_at = -1
-        if not self.search.query.empty:
+        if not self.search.query.empty or self.sort != "time":
             self.searching = True
             self._update_status()
-            self._search(self.search_text, self.errors_only)
+            self._search(self.search_text, self.errors_only, self.sort, self._tree.limit)
             return
         self.searching = False
-        now = self.clock()
         with self.store_lock:
             self.store.take_dirty()
             self.store.take_new_roots()
-            matching = [r for r in self.store.traces() if self.search.qualifies(r, now)]
-            matching.sort(key=self._sort_key, reverse=True)
-        self._show_matching(matching)
+            shown = self.store.traces(limit=self._tree.limit, errors_only=self.errors_only)
+            total = self.store.count_traces(errors_only=self.errors_only)
+            self._matching = (
+                set(self.store.trace_ids(errors_only=True)) if self.errors_only else None
+            )
+        self._show_matching(shown, total - len(shown))
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def _search(self, text: str, errors_only: bool) -> None:
-        """Find the traces matching a search, a root at a time so the reader keeps going."""
+    def _search(self, text: str, errors_only: bool, sort: str, limit: int) -> None:
+        """Find (and order) the traces that pass, a root at a time so the reader keeps going.
+
+        Every trace is looked at, those moved out of memory too (rebuilt from the
+        files one at a time, not kept); the first *limit* in the tree's order are
+        kept (what the tree shows) and the rest counted.
+        """
         worker = get_current_worker()
+        search, key, now = self.search, self._sort_key, self.clock()
+        reads_values = search.query.reads_values
         with self.store_lock:
             self.store.take_dirty()
             self.store.take_new_roots()
-            traces = list(self.store.traces())
-        search = self.search
-        matching = search.scan(traces, self.clock(), self.store_lock, lambda: worker.is_cancelled)
-        if matching is not None and not worker.is_cancelled:
-            self.call_from_thread(self._search_done, matching, text, errors_only, traces)
+            traces = self.store.iter_traces(errors_only=errors_only)
+        best: list[tuple[tuple[Any, ...], RunRecord]] = []  # a heap: the lowest kept key first
+        matching: set[str] = set()
+        searched: set[str] = set()
+        while True:
+            if worker.is_cancelled:
+                return
+            with self.store_lock:
+                root = next(traces, None)
+                if root is None:
+                    break
+                searched.add(root.run_id)
+                if reads_values:
+                    self.store.preload(root.walk())  # one read of the trace's lines
+                if not search.qualifies(root, now):
+                    continue
+                matching.add(root.run_id)
+                # Keys end with the run id: they never tie, the records are never compared.
+                item = (key(root), root)
+            if len(best) < limit:
+                heapq.heappush(best, item)
+            elif item[0] > best[0][0]:
+                heapq.heapreplace(best, item)
+        shown = [root for _, root in sorted(best, key=itemgetter(0), reverse=True)]
+        if not worker.is_cancelled:
+            self.call_from_thread(
+                self._search_done, shown, matching, (text, errors_only, sort), searched
+            )
 
     def _search_done(
-        self, matching: list[RunRecord], text: str, errors_only: bool, searched: list[RunRecord]
+        self,
+        shown: list[RunRecord],
+        matching: set[str],
+        asked: tuple[str, bool, str],
+        searched: set[str],
     ) -> None:
-        if (text, errors_only) != (self.search_text, self.errors_only):
-            return  # the filter changed while searching; its own search follows
+        if asked != (self.search_text, self.errors_only, self.sort):
+            return  # the filter or order changed meanwhile; its own search follows
         self.searching = False
         # Traces that arrived during the search were filed by flush() against the
-        # old tree; check them too, newest first like the rest.
-        seen = {run.run_id for run in searched}
+        # old tree; check them too (they are new, so in memory), ordered with the rest.
         now = self.clock()
         with self.store_lock:
             late = [
-                r
-                for r in self.store.traces()
-                if r.run_id not in seen and self.search.qualifies(r, now)
+                root
+                for root in list(self.store.roots.values())
+                if root.run_id not in searched and self.search.qualifies(root, now)
             ]
-            matching = sorted(late + matching, key=self._sort_key, reverse=True)
-        self._show_matching(matching)
+            self._matching = matching | {root.run_id for root in late}
+            if late:
+                shown = sorted(late + shown, key=self._sort_key, reverse=True)
+        self._show_matching(shown, len(self._matching) - len(shown))
         self._reveal_matches()
 
-    def _show_matching(self, matching: list[RunRecord]) -> None:
+    def _show_matching(self, matching: list[RunRecord], hidden: int) -> None:
         with self.store_lock:
+            # The rows preview their inputs: one read of the shown traces' lines.
+            self.store.preload(matching[: self._tree.limit])
             self._tree.highlight = self.search.highlight()
-            self._tree.show_roots(matching)
+            self._tree.show_roots(matching, hidden)
             if not matching:
-                empty = (
-                    "No trace matches the filter (escape clears it)."
-                    if self._filtering
-                    else f"No traces yet in {self.directory}: waiting for *.jsonl files…"
-                )
-                self._tree.show_message(empty)
-            selected = self.store.get(self._selected) if self._selected else None
+                self._tree.show_message(self._empty_message())
             node = self._tree.nodes.get(self._selected) if self._selected else None
         if node is None:
             node = self._tree.top_node
             # The cursor may stay on the same line under a new tree, and then no
             # NodeHighlighted arrives: show the run it is on now ourselves.
             self._selected = node.data if node is not None else None
-            with self.store_lock:
-                selected = self.store.get(self._selected) if self._selected else None
-            self._show_detail(selected)
+            self._show_detail(self._selected_run())
         self._tree.select(node)
         self._update_status()
+
+    def _empty_message(self) -> str:
+        if self._filtering:
+            return "No trace matches the filter (escape clears it)."
+        place = printable(str(self.directory))
+        bad = self.store.bad_lines
+        if bad:
+            return (
+                f"No valid events in {place}: {plural(bad, 'bad line')}"
+                f" (jsontrace doctor {place} lists them); waiting for traces…"
+            )
+        return f"No traces yet in {place}: waiting for *.jsonl files…"
 
     def _reveal_matches(self) -> None:
         """Open the matches of the first traces and put the cursor on the first match (the slowest when sorted by duration)."""
@@ -422,31 +557,40 @@ class TraceViewer(App[None]):
         self._flush_pending = False
         tree = self._tree
         now = self.clock()
-        with self.store_lock:
+        with self.store_lock, tree.one_clock_reading():
             dirty = self.store.take_dirty()
             new_roots = self.store.take_new_roots()
             if not dirty and not new_roots:
+                self._update_status()
                 return
             tree.begin_update()
             roots = self.store.roots
             inserted = 0
+            matching = self._matching
             added: list[RunRecord] = []
             for run in new_roots:
                 if run.run_id in roots and self.search.qualifies(run, now):
                     added.append(run)
             for run in dirty:
                 if run.run_id not in roots:
-                    tree.forget(run.run_id)  # if it was a placeholder root: it found its parent
+                    # A placeholder root that found its parent: no longer a trace.
+                    tree.forget(run.run_id)
                     self.search.forget_root(run.run_id)
+                    if matching is not None:
+                        matching.discard(run.run_id)
                 elif tree.root_key_changed(run):
                     tree.remove_run(run.run_id)
                     tree.add_root(run)
-            if self._filtering:
+            if matching is not None:
                 # A trace can start to match after it arrived: an error or matching text
-                # deeper down. Check each changed trace not shown yet, once per flush.
+                # deeper down. Check each changed trace not counted yet, once per flush.
                 for root in {run.root for run in dirty}:
-                    unlisted = root.run_id in roots and not tree.is_listed(root.run_id)
-                    if unlisted and root not in added and self.search.qualifies(root, now):
+                    if (
+                        root.run_id in roots
+                        and root.run_id not in matching
+                        and root not in added
+                        and self.search.qualifies(root, now)
+                    ):
                         added.append(root)
                 # Runs of shown traces that start or stop matching get their mark changed.
                 for run in dirty:
@@ -454,12 +598,18 @@ class TraceViewer(App[None]):
                 # Marks first: the rows made below are drawn with them.
                 tree.highlight = self.search.highlight()
             for run in added:
+                if matching is not None:
+                    matching.add(run.run_id)
                 if tree.add_root(run):
                     inserted += 1
                     for match in self.search.in_order([run]):
                         tree.reveal(match)  # a new trace's matches are opened, as a search's are
             tree.refresh_runs(with_running_ancestors(dirty))
-            selected = self.store.get(self._selected) if self._selected else None
+            # Every running run shown gets its label from the same clock reading as the
+            # runs that changed: a parent never shows less time than its running child.
+            tree.refresh_runs(tree.running())
+            self._update_hidden()
+            selected = self._selected_run()
             waterfall_changed = self._waterfall_root in {run.root.run_id for run in dirty}
         if self.follow and not self.follow_paused:
             self._follow_newest(inserted)
@@ -469,7 +619,7 @@ class TraceViewer(App[None]):
             # The first trace in an empty view: put the cursor (and the details) on it.
             self._selected = tree.top_node.data
             self._tree.select(tree.top_node)
-            selected = self.store.get(self._selected) if self._selected else None
+            selected = self._selected_run()
             if selected is not None:
                 dirty.add(selected)
         if selected is not None and selected in dirty:
@@ -478,21 +628,45 @@ class TraceViewer(App[None]):
             self._update_waterfall(selected, force=True)
         self._update_status()
 
+    def _update_hidden(self) -> None:
+        """How many matching traces are not shown (called with the lock held)."""
+        tree = self._tree
+        count = self.store.trace_count if self._matching is None else len(self._matching)
+        tree.hidden_older = count - tree.shown_roots
+
+    def _selected_run(self) -> RunRecord | None:
+        """The run under the cursor: the tree's own record (it may have left the store)."""
+        if not self._selected:
+            return None
+        return self._tree.runs.get(self._selected) or self.store.get(self._selected)
+
+    def _find_run(self, run_id: str) -> RunRecord | None:
+        """A run of the selected trace, or any in memory (a trace rebuilt from the files is not)."""
+        selected = self._selected_run()
+        if selected is not None:
+            for run in selected.root.walk():
+                if run.run_id == run_id:
+                    return run
+        return self._tree.runs.get(run_id) or self.store.get(run_id)
+
     def _tick_live(self) -> None:
         if not self.loaded:
             return
         with self.store_lock:
             self._tree.refresh_live()
-            selected = self.store.get(self._selected) if self._selected else None
+            selected = self._selected_run()
             running = selected is not None and selected.root.status == RUNNING
         if selected is not None and selected.status == RUNNING:
             self._show_detail(selected)
         elif running:
             self._update_waterfall(selected, force=True)  # its running bars grow
+        if self.notice and time.monotonic() >= self._notice_until:
+            self.notice = ""
+            self._update_status()
 
     def _show_detail(self, run: RunRecord | None) -> None:
         with self.store_lock:
-            self._detail.show(run, now=self.clock(), reader=self.reader)
+            self._detail.show(run, now=self.clock())
         self._update_waterfall(run, force=run is not None and run.status == RUNNING)
 
     def _update_waterfall(self, run: RunRecord | None, *, force: bool = False) -> None:
@@ -524,13 +698,12 @@ class TraceViewer(App[None]):
             follow = ""
         filters = [f"/{self.search_text}"] if self.search_text else []
         if self.searching:
-            filters.append("searching…")
+            filters.append("searching…" if not self.search.query.empty else "sorting…")
         elif self.search_text and not self.search.query.empty:
             count = self.search.count
-            traces = len(self.search.matches)
             filters.append(
-                f"{count:,} match{'' if count == 1 else 'es'} in {traces:,}"
-                f" trace{'' if traces == 1 else 's'}" + (" (n/N)" if count else "")
+                f"{plural(count, 'match', 'matches')} in {plural(len(self.search.matches), 'trace')}"
+                + (" (n/N)" if count else "")
             )
         if self.errors_only:
             filters.append("errors only")
@@ -539,17 +712,23 @@ class TraceViewer(App[None]):
             filters.append(f"sorted by duration: slowest {slowest} first")
         elif self.sort == "errors":
             filters.append("sorted by errors: traces with an error first")
-        reader = self.reader
+        store = self.store
+        conditions = self.reader.conditions
+        if self._watch_problem:
+            conditions.append(self._watch_problem)
+        self.conditions = conditions
+        if self._tree.message and self.loaded and not self._filtering and not store.roots:
+            self._tree.show_message(self._empty_message())  # bad lines may have come
         self._status.set_state(
             directory=str(self.directory),
-            files=len(reader.files),
-            traces=len(self.store.roots),
-            runs=len(self.store.runs),
-            events=self.store.events,
-            bad_lines=reader.bad_lines + self.store.invalid + self.store.undecodable,
+            files=len(self.reader.files),
+            traces=store.trace_count,
+            runs=store.run_count,
+            events=store.events,
+            health=health(store.bad_lines, store.corruption),
             follow=follow,
             filter_text=" · ".join(filters),
-            notice=self.notice,
+            notice=" · ".join([*conditions, self.notice] if self.notice else conditions),
         )
 
     # -- filters and order -------------------------------------------------------------
@@ -579,7 +758,7 @@ class TraceViewer(App[None]):
         if run_id == self._selected:
             return
         self._selected = run_id
-        self._show_detail(self.store.get(run_id) if run_id else None)
+        self._show_detail(self._selected_run())
 
     def _moved_by_user(self) -> None:
         """You moved (a key, a click, the wheel): following stays where you are until f."""
@@ -607,7 +786,7 @@ class TraceViewer(App[None]):
         if previous is not None and previous is not top:
             previous.collapse()
         self._followed = newest.run_id
-        with self.store_lock:
+        with self.store_lock, tree.one_clock_reading():
             tree.expand_subtree(top)
         if top is tree.top_node:
             tree.scroll_home(animate=False)
@@ -759,19 +938,19 @@ class TraceViewer(App[None]):
     def action_waterfall(self) -> None:
         self._waterfall.display = not self._waterfall.display
         with self.store_lock:
-            selected = self.store.get(self._selected) if self._selected else None
+            selected = self._selected_run()
         self._update_waterfall(selected, force=True)
 
     @on(Waterfall.Selected)
     def _waterfall_selected(self, message: Waterfall.Selected) -> None:
         with self.store_lock:
-            run = self.store.get(message.run_id)
+            run = self._find_run(message.run_id)
             node = self._tree.reveal(run) if run is not None else None
         if node is not None:
             self._tree.select(node)  # (the key or click that did it paused following)
 
     def action_expand_all(self) -> None:
-        with self.store_lock:
+        with self.store_lock, self._tree.one_clock_reading():
             self._tree.expand_everything()
 
     def action_collapse_all(self) -> None:
@@ -779,11 +958,17 @@ class TraceViewer(App[None]):
 
     def action_more(self) -> None:
         self._tree.limit += self._limit
+        self.store.window = max(self.store.window or 0, 2 * self._tree.limit)
         self.rebuild()
 
     def action_full(self) -> None:
-        self._detail.full = not self._detail.full
-        self._show_detail(self._detail.run)
+        """Page through the selected run's values in full (``v``)."""
+        run = self._detail.run
+        if run is None:
+            return
+        with self.store_lock:
+            text = document(run, raw=self._detail.raw)
+        self.push_screen(PagerScreen(f"{run.name} · {run.run_id}", text))
 
     def action_raw(self) -> None:
         self._detail.raw = not self._detail.raw
@@ -791,8 +976,9 @@ class TraceViewer(App[None]):
 
     # -- taking things away ------------------------------------------------------------
 
-    def _selected_run(self) -> RunRecord | None:
-        run = self.store.get(self._selected) if self._selected else None
+    def _run_to_take(self) -> RunRecord | None:
+        """The selected run, or None with a notice saying to select one."""
+        run = self._selected_run()
         if run is None:
             self.notice = "select a run first"
             self._update_status()
@@ -800,7 +986,7 @@ class TraceViewer(App[None]):
 
     def action_take_away(self) -> None:
         with self.store_lock:
-            run = self._selected_run()
+            run = self._run_to_take()
             if run is None:
                 return
             targets = [t for t in _takeaway.TARGETS if t.present(run)]
@@ -811,7 +997,7 @@ class TraceViewer(App[None]):
         """Save the selected run's whole trace as JSON lines, asking where."""
         whole = next(t for t in _takeaway.TARGETS if t.key == "j")
         with self.store_lock:
-            if self._selected_run() is None:
+            if self._run_to_take() is None:
                 return
         self._took(Choice(whole, "save"))
 
@@ -819,7 +1005,7 @@ class TraceViewer(App[None]):
         if choice is None:
             return
         with self.store_lock:
-            run = self._selected_run()
+            run = self._run_to_take()
             if run is None:
                 return
             text = choice.target.text(run, _takeaway.Files(self.directory, self.reader))
@@ -890,24 +1076,34 @@ class TraceViewer(App[None]):
 
     @work(thread=True, exclusive=True, group="overview", exit_on_error=False)
     def _compute_overview(self, screen: OverviewScreen) -> None:
-        """The overview's rows, worked out off the screen's thread."""
+        """The overview's rows, worked out off the screen's thread.
+
+        Over every trace, those moved out of memory too (rebuilt from the files one
+        at a time), taking the store lock a trace at a time so the reader goes on.
+        """
+        worker = get_current_worker()
+        search, now = self.search, self.clock()
         with self.store_lock:
-            if not self.search.query.empty:
-                runs = [
-                    run
-                    for root_id, ids in list(self.search.matches.items())
-                    for run_id in ids
-                    if (run := self.store.get(run_id)) is not None
-                ]
-            else:
-                now = self.clock()
-                runs = [
-                    run
-                    for root in self.store.traces()
-                    if self.search.qualifies(root, now)
-                    for run in root.walk()
-                    if run.seen
-                ]
-            rows = compute(runs)
-        if not get_current_worker().is_cancelled:
-            self.call_from_thread(screen.show, rows, len(runs))
+            traces = self.store.iter_traces(errors_only=self.errors_only)
+        counted = 0
+
+        def runs() -> Iterator[RunRecord]:
+            nonlocal counted
+            while not worker.is_cancelled:
+                with self.store_lock:
+                    root = next(traces, None)
+                    if root is None:
+                        return
+                    if not search.query.empty:
+                        ids = search.matches.get(root.run_id, set())
+                        found = [run for run in root.walk() if run.run_id in ids]
+                    elif search.qualifies(root, now):
+                        found = [run for run in root.walk() if run.seen]
+                    else:
+                        found = []
+                counted += len(found)
+                yield from found
+
+        rows = compute(runs())
+        if not worker.is_cancelled:
+            self.call_from_thread(screen.show, rows, counted)

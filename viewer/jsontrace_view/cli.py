@@ -1,7 +1,10 @@
 """``jsontrace-view [DIR]``: the command line.
 
 Textual is imported only when the UI starts, so ``--print``, ``--version`` and
-errors answer fast (and work where no terminal UI could run).
+errors answer fast (and work where no terminal UI could run). The full-screen
+viewer needs a terminal: with stdout (or stdin) not one (``jsontrace-view DIR |
+less``, a cron job), it says in one line to use ``--print`` and exits 2 rather
+than write escape codes into a pipe, or silently print something else.
 """
 
 from __future__ import annotations
@@ -93,14 +96,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"the viewer needs {' and '.join(missing)}, which {'is' if len(missing) == 1 else 'are'} "
                     "not installed: pip install 'jsontrace[viewer]' (--print works without)"
                 )
-        if args.demo:
-            return _demo(poll=args.poll)
         directory = Path(args.directory)
-        problem = _check_directory(directory)
+        problem = None if args.demo else _check_directory(directory)
         if problem is not None:
             return _fail(f"{problem} ({_hint()})")
         if args.print_tree:
             return _print_tree(directory)
+        not_a_terminal = _not_a_terminal()
+        if not_a_terminal:
+            return _fail(
+                f"{not_a_terminal} is not a terminal; for plain text use: "
+                f"{PROG} --print {args.directory}"
+            )
+        if args.demo:
+            return _demo(poll=args.poll)
         return _run_app(directory, poll=args.poll)
     except KeyboardInterrupt:
         return 130
@@ -117,6 +126,17 @@ def _missing_ui_packages() -> list[str]:
         except ImportError:
             missing.append(name)
     return missing
+
+
+def _not_a_terminal() -> str:
+    """Which of stdout and stdin is not a terminal ("" when both are)."""
+    for name, stream in (("stdout", sys.stdout), ("stdin", sys.stdin)):
+        try:
+            if stream is None or not stream.isatty():
+                return name
+        except (AttributeError, ValueError):  # replaced or closed
+            return name
+    return ""
 
 
 def _fail(message: str) -> int:
@@ -140,25 +160,31 @@ def _check_directory(directory: Path) -> str | None:
 
 
 def _print_tree(directory: Path) -> int:
-    from jsontrace.render import render_tree
+    """``--print``: the tree on stdout, what is wrong on stderr (exit 1 when nothing to show)."""
+    from jsontrace.render import health, printable, render_tree, write_lines
     from jsontrace.store import load_directory
 
     store, reader = load_directory(directory)
+    summary = store.summary(reader)  # decodes every line: the counts the doctor gives
     if isinstance(sys.stdout, io.TextIOWrapper):
         # Box-drawing and status symbols on an ASCII-only stdout must not crash.
         sys.stdout.reconfigure(errors="backslashreplace")
-    try:
-        for line in render_tree(store):
-            sys.stdout.write(line + "\n")
-        sys.stdout.flush()
-    except BrokenPipeError:  # `jsontrace-view --print | head`: the reader left, fine
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 0
-    summary = store.summary(reader)
-    if summary.bad_lines:
-        first = summary.bad_line_samples[0] if summary.bad_line_samples else ""
-        print(f"{PROG}: {summary.bad_lines} bad lines; first: {first}", file=sys.stderr)
+    if not write_lines(render_tree(store)):
+        return 0  # `jsontrace-view --print | head`: the reader left, fine
+    place = printable(str(directory))
+    if summary.corruption:
+        first = summary.problems[0] if summary.problems else ""
+        print(
+            f"{PROG}: {health(summary.bad_lines, summary.corruption)}"
+            f" (jsontrace doctor {place} lists them); first: {printable(first)}",
+            file=sys.stderr,
+        )
+    if not summary.traces:
+        if not summary.files:
+            print(f"{PROG}: no traces in {place}: no *.jsonl files", file=sys.stderr)
+        else:
+            print(f"{PROG}: no traces in {place}: no valid event in its files", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -91,17 +91,21 @@ class DirectoryWatcher:
         self.directory = directory
         self.hints = hints
         self.poll = poll
+        #: The inode of the directory watched (a directory deleted and made again is
+        #: another one: the viewer starts watching again when this changes).
+        self.inode = -1
         self._observer: BaseObserver | None = None
 
     def start(self) -> str | None:
         """Start watching; on failure return why (the periodic rescan still works)."""
         observer: BaseObserver = PollingObserver(timeout=0.25) if self.poll else Observer()
         try:
+            self.inode = os.stat(self.directory).st_ino
             observer.schedule(_Handler(self.hints), os.fspath(self.directory), recursive=False)
             observer.daemon = True
             observer.start()
         except (OSError, RuntimeError) as exc:
-            return f"cannot watch {self.directory} ({exc}); rescanning every 2 s instead"
+            return f"cannot watch {self.directory} ({exc}); rescanning instead"
         self._observer = observer
         return None
 

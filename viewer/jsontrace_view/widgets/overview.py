@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from jsontrace.render import format_duration, format_tokens, printable
+from jsontrace.render import format_duration, format_tokens, plural, printable
 from jsontrace.stats import NameStats
 
 __all__ = ["OverviewScreen"]
@@ -90,7 +90,7 @@ class OverviewScreen(ModalScreen[None]):
         table.clear()
         for row in rows:
             table.add_row(*_cells(row))
-        title = f"Overview of {printable(self._scope)}: {runs:,} runs, {len(rows):,} names"
+        title = f"Overview of {printable(self._scope)}: {plural(runs, 'run')}, {plural(len(rows), 'name')}"
         self.query_one("#overview-title", Static).update(Text(title, style="bold"))
 
     async def action_dismiss(self, result: None = None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
@@ -34,7 +34,10 @@ class RunTree(Tree[str]):
 
     Only the newest :attr:`limit` matching traces get nodes (more on request),
     and a run's children get nodes when it is first expanded, so the tree stays
-    cheap however many runs the store holds.
+    cheap however many runs the store holds; how many older ones match is a
+    number the app keeps (:attr:`hidden_older`), not a list of them. A repaint
+    reads the clock once for every label (:meth:`refresh_runs`), so a running
+    parent never shows less time than its running child.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -80,9 +83,8 @@ class RunTree(Tree[str]):
         self._fresh: set[str] = set()  # nodes created since the last refresh_runs()
         self._keys: list[Key] = []  # shown roots' sort keys, ascending (oldest first)
         self._root_keys: dict[str, Key] = {}
-        # Traces that qualify but are older than the :attr:`limit` shown: a set, so that
-        # a hidden trace offered again (it changed under a filter) is counted once.
-        self._hidden: set[str] = set()
+        self._hidden = 0  # traces that qualify but are older than the `limit` shown
+        self._now: float | None = None  # the clock reading of the repaint in progress
         self._more_node: RunNode | None = None
         self._note: RunNode | None = None
         self._was_expanded: set[str] = set()  # runs expanded before the last show_roots()
@@ -104,9 +106,22 @@ class RunTree(Tree[str]):
         # The default renders every label on each rebuild; the label length is enough.
         return node.label.cell_len + 2  # type: ignore[union-attr]  # always Text here
 
+    @contextlib.contextmanager
+    def one_clock_reading(self) -> Iterator[None]:
+        """Labels made inside use one reading of the clock (nested: the outermost one's)."""
+        if self._now is not None:
+            yield
+            return
+        self._now = self.now()
+        try:
+            yield
+        finally:
+            self._now = None
+
     def label_for(self, run: RunRecord) -> Text:
-        """The current label of a run (live durations use the app's clock); matches marked."""
-        label = run_label(run, self.now(), top=run.parent is None)
+        """The current label of a run (live durations use the app's clock, read once per repaint); matches marked."""
+        now = self._now
+        label = run_label(run, self.now() if now is None else now, top=run.parent is None)
         if run.run_id in self.highlight:
             label.stylize(MATCH_STYLE)
         return label
@@ -116,11 +131,18 @@ class RunTree(Tree[str]):
     @property
     def hidden_older(self) -> int:
         """How many traces qualify but are not shown (older than the newest :attr:`limit`)."""
-        return len(self._hidden)
+        return self._hidden
 
-    def show_roots(self, roots: list[RunRecord]) -> None:
+    @hidden_older.setter
+    def hidden_older(self, count: int) -> None:
+        if count != self._hidden:
+            self._hidden = max(0, count)
+            self._update_more()
+
+    def show_roots(self, roots: list[RunRecord], hidden: int = 0) -> None:
         """Replace every node: the first :attr:`limit` of *roots* (given highest key first).
 
+        *hidden* more qualify but are not shown (roots beyond the limit count too).
         Runs that were expanded are expanded again (a filter or a new sort order
         does not fold what you opened).
         """
@@ -138,12 +160,13 @@ class RunTree(Tree[str]):
         self._keys = []
         self._more_node = None
         self._note = None
-        for run in roots[: self.limit]:
-            key = self.sort_key(run)
-            self._add_run(self.root, run)
-            self._keys.insert(0, key)
-            self._root_keys[run.run_id] = key
-        self._hidden = {run.run_id for run in roots[self.limit :]}
+        with self.one_clock_reading():
+            for run in roots[: self.limit]:
+                key = self.sort_key(run)
+                self._add_run(self.root, run)
+                self._keys.insert(0, key)
+                self._root_keys[run.run_id] = key
+        self._hidden = hidden + max(0, len(roots) - self.limit)
         self._update_more()
         self._reopen(self._was_expanded, opened)
 
@@ -159,12 +182,24 @@ class RunTree(Tree[str]):
                 stack.extend(node.children)
 
     def show_message(self, text: str) -> None:
-        """A one-line note in place of traces (removed by the next :meth:`show_roots`)."""
-        self._note = self.root.add_leaf(Text(printable(text), style="italic dim"), "")
+        """A one-line note in place of traces (removed by the next trace or :meth:`show_roots`)."""
+        label = Text(printable(text), style="italic dim")
+        if self._note is None:
+            self._note = self.root.add_leaf(label, "")
+        elif label != self._note.label:
+            self._note.set_label(label)
+
+    @property
+    def message(self) -> str:
+        """The note shown in place of traces ("" when traces are shown)."""
+        return self._note.label.plain if self._note is not None else ""  # type: ignore[union-attr]
 
     def add_root(self, run: RunRecord) -> bool:
-        """Insert a new root in date order; False if shown already or older than everything shown."""
-        if run.run_id in self._root_keys or run.run_id in self._hidden:
+        """Insert a new root in date order; False if shown already or older than everything shown.
+
+        One older than everything shown (when :attr:`limit` are shown) counts as hidden.
+        """
+        if run.run_id in self._root_keys:
             return False
         if self._note is not None:
             self._note.remove()
@@ -172,8 +207,7 @@ class RunTree(Tree[str]):
         key = self.sort_key(run)
         position = bisect_left(self._keys, key)
         if position == 0 and len(self._keys) >= self.limit:
-            self._hidden.add(run.run_id)
-            self._update_more()
+            self.hidden_older += 1
             return False
         self._keys.insert(position, key)
         self._root_keys[run.run_id] = key
@@ -185,16 +219,17 @@ class RunTree(Tree[str]):
     def _drop_oldest(self) -> None:
         run_id = self._keys[0][-1]  # a root's key ends with its run id
         self.remove_run(run_id)
-        self._hidden.add(run_id)
-        self._update_more()
+        self.hidden_older += 1
 
-    def forget(self, run_id: str) -> None:
-        """A run is no longer a trace (a placeholder root found its parent): drop its node."""
+    def forget(self, run_id: str) -> bool:
+        """A run is no longer a trace (a placeholder root found its parent): drop its node.
+
+        Returns whether it was shown.
+        """
         if run_id in self._root_keys:
             self.remove_run(run_id)
-        if run_id in self._hidden:
-            self._hidden.discard(run_id)
-            self._update_more()
+            return True
+        return False
 
     def remove_run(self, run_id: str) -> None:
         """Remove a run's node (and its subtree's) if it has one."""
@@ -205,7 +240,8 @@ class RunTree(Tree[str]):
         if key is not None:
             del self._keys[bisect_left(self._keys, key)]
         for run in self.runs[run_id].walk():
-            self.nodes.pop(run.run_id, None)
+            if self.nodes.pop(run.run_id, None) is not None:
+                del self.runs[run.run_id]  # the tree holds no run it does not show
             self._populated.discard(run.run_id)
             self._opened.discard(run.run_id)
         node.remove()
@@ -218,10 +254,6 @@ class RunTree(Tree[str]):
     def is_root(self, run_id: str) -> bool:
         """Whether this run is shown as a trace (top-level node)."""
         return run_id in self._root_keys
-
-    def is_listed(self, run_id: str) -> bool:
-        """Whether this trace is shown, or counted among the older ones not shown."""
-        return run_id in self._root_keys or run_id in self._hidden
 
     @property
     def shown_roots(self) -> int:
@@ -259,6 +291,10 @@ class RunTree(Tree[str]):
         new children are opened too, as is the run itself when its first child arrives:
         a child read a tick after its parent's start is shown like one read with it.
         """
+        with self.one_clock_reading():
+            self._refresh_runs(runs)
+
+    def _refresh_runs(self, runs: Iterable[RunRecord]) -> None:
         changed = False
         opening: list[RunNode] = []
         for run in runs:
@@ -293,22 +329,27 @@ class RunTree(Tree[str]):
         if changed:
             self.refresh()
 
+    def running(self) -> list[RunRecord]:
+        """The shown runs that are running."""
+        return [run for run in self.runs.values() if not run.has_end and run.status == RUNNING]
+
     def refresh_live(self) -> None:
         """Update the labels of running runs (their durations grow) and of young traces on screen.
 
         A trace's row says how long ago it started while that is under an hour;
-        only the rows on screen are redrawn for it.
+        only the rows on screen are redrawn for it. One clock reading for all.
         """
-        runs = [self.runs[i] for i in self.nodes if self.runs[i].status == RUNNING]
-        now = self.now()
-        if now is not None:
-            top = self.scroll_offset.y
-            for line in self._tree_lines[top : top + self.size.height]:
-                run = self.runs.get(line.node.data or "")
-                started = run.started_at if run is not None and run.parent is None else None
-                if run is not None and started is not None and 0 <= now - started < 3600:
-                    runs.append(run)
-        self.refresh_runs(runs)
+        with self.one_clock_reading():
+            runs = self.running()
+            now = self._now
+            if now is not None:
+                top = self.scroll_offset.y
+                for line in self._tree_lines[top : top + self.size.height]:
+                    run = self.runs.get(line.node.data or "")
+                    started = run.started_at if run is not None and run.parent is None else None
+                    if run is not None and started is not None and 0 <= now - started < 3600:
+                        runs.append(run)
+            self.refresh_runs(runs)
 
     def _update_more(self) -> None:
         if self.hidden_older <= 0:
