@@ -18,7 +18,11 @@ Two ways to run a chain, with the same result:
   the event kind: ``"start"``, ``"chunk"`` or ``"end"``.
 * without them (the default), as one closure calling each processor in turn:
   the same calls minus structlog's two dict copies per event, which this hot
-  path cannot afford (tests check that both write the same bytes).
+  path cannot afford (tests check that both write the same bytes). Each kind
+  then takes a shortcut past it (:mod:`jsontrace._fast`): a run's chunk lines
+  are assembled from bytes prepared once per run, starts and ends are
+  rendered directly; only an event the redactor or the renderer must change
+  goes through the chain.
 
 jsontrace never touches structlog's global configuration, so users who
 configure structlog for their own logs neither affect our events nor receive
@@ -31,13 +35,16 @@ import sys
 import threading
 from collections.abc import Callable
 from types import FunctionType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import format as fmt
 from ._config import CONFIG, Config, on_change
 from ._errors import forget_report, report_once
 from ._forklock import LOCK
 from ._writer import SegmentWriter, forget_writer
+
+if TYPE_CHECKING:  # _fast (orjson, the processors) is imported when the chains are built
+    from ._fast import ChunkEmit
 
 __all__ = [
     "Sink",
@@ -49,6 +56,7 @@ __all__ = [
     "emit_start",
     "prepare",
     "rebuild",
+    "record_chunk",
     "set_sink",
 ]
 
@@ -151,9 +159,34 @@ def _through_structlog(chain: list[Processor], method: str, sink: Sink) -> Emit:
     return logger.emit
 
 
-def _build_chains(sink: Sink) -> dict[str, Emit]:
+def _build_chains(sink: Sink) -> tuple[dict[str, Emit], ChunkEmit]:
+    """Each kind's emit function, and the chunk recorder (without the chain when it can be)."""
+    from ._fast import fast_chunk, fast_event
+    from .processors import Redactor, Renderer
+
+    processors = chains_for(CONFIG)
     run = _through_structlog if CONFIG.processors else _direct
-    return {kind: run(chain, _METHODS[kind], sink) for kind, chain in chains_for(CONFIG).items()}
+    chains = {kind: run(chain, _METHODS[kind], sink) for kind, chain in processors.items()}
+    if CONFIG.processors:
+        return chains, _chunk_through(chains[fmt.CHUNK])
+    # chains_for ends every chain with [Redactor (when on), Renderer].
+    *_, before_last, last = processors[fmt.CHUNK]
+    assert isinstance(last, Renderer)
+    redactor = before_last if isinstance(before_last, Redactor) else None
+    chunk = fast_chunk(redactor, last, chains[fmt.CHUNK], sink.write)
+    for kind in (fmt.START, fmt.END):
+        chains[kind] = fast_event(kind, redactor, last, chains[kind], sink.write)
+    return chains, chunk
+
+
+def _chunk_through(general: Emit) -> ChunkEmit:
+    """The chunk recorder for user processors: the event dict through the whole chain."""
+    from ._fast import chunk_event
+
+    def record(prefix: bytes, run_id: str, trace_id: str, ns: int, seq: int, value: Any) -> None:
+        general(chunk_event(run_id, trace_id, ns, seq, value))
+
+    return record
 
 
 _writer: SegmentWriter | None = None
@@ -162,6 +195,7 @@ _chains: dict[str, Emit] | None = None  # built at decoration, or on the first e
 # Each kind's built chain, in a one-item list its emit function holds: reading it
 # costs that function no more than a global would (a dict lookup per event did).
 _ready: dict[str, list[Emit | None]] = {kind: [None] for kind in _METHODS}
+_chunk_ready: list[ChunkEmit | None] = [None]  # the same for record_chunk
 # Taken only while building, never per event. It is the lock a fork waits for: the
 # build imports modules (structlog for user processors), and a child forked mid-import
 # would inherit an import lock held by a thread it does not have, and hang.
@@ -195,6 +229,7 @@ def rebuild() -> None:
         _chains = None
         for cell in _ready.values():
             cell[0] = None
+        _chunk_ready[0] = None
 
 
 on_change(rebuild)
@@ -212,9 +247,11 @@ def _build() -> dict[str, Emit]:
             if _writer is None:
                 _writer = _new_writer()
             sink: Sink = _sink_override if _sink_override is not None else _writer
-            chains = _chains = _build_chains(sink)
+            chains, chunk = _build_chains(sink)
+            _chains = chains
             for kind, chain in chains.items():
                 _ready[kind][0] = chain
+            _chunk_ready[0] = chunk
         finally:
             _building.active = False
     while _reentrant:
@@ -268,7 +305,7 @@ def _emitter(kind: str) -> Emit:
         try:
             (cell[0] or _chain_now(kind))(event)
         except Exception as exc:
-            _failed(event, exc)
+            _failed(event.get(fmt.EVENT), exc)
             return
         if _lost:
             _written_again()
@@ -283,6 +320,32 @@ def _emitter(kind: str) -> Emit:
 emit_start = _emitter(fmt.START)
 emit_chunk = _emitter(fmt.CHUNK)
 emit_end = _emitter(fmt.END)
+
+
+def _record_now(prefix: bytes, run_id: str, trace_id: str, ns: int, seq: int, value: Any) -> None:
+    """record_chunk before the chains are built (or while this thread builds them)."""
+    if getattr(_building, "active", False):
+        from ._fast import chunk_event
+
+        _reentrant.append(chunk_event(run_id, trace_id, ns, seq, value))
+        return
+    _build()
+    chunk = _chunk_ready[0]
+    assert chunk is not None  # set by _build
+    chunk(prefix, run_id, trace_id, ns, seq, value)
+
+
+def record_chunk(prefix: bytes, run_id: str, trace_id: str, ns: int, seq: int, value: Any) -> None:
+    """Record one chunk of a run (*prefix*: its :func:`~jsontrace._fast.chunk_prefix`). Never raises."""
+    try:
+        (_chunk_ready[0] or _record_now)(prefix, run_id, trace_id, ns, seq, value)
+    except Exception as exc:
+        _failed(fmt.CHUNK, exc)
+        return
+    if _lost:
+        _written_again()
+
+
 _BY_KIND = {fmt.START: emit_start, fmt.CHUNK: emit_chunk, fmt.END: emit_end}
 
 
@@ -295,15 +358,12 @@ def emit(event: dict[str, Any]) -> None:
     emitter(event)
 
 
-def _failed(event: dict[str, Any], exc: Exception) -> None:
+def _failed(kind: Any, exc: Exception) -> None:
     if sys.is_finalizing():  # a generator ended by interpreter shutdown: nothing to tell
         return
     key = f"emit:{type(exc).__name__}"
     _lost.add(key)
-    report_once(
-        key,
-        f"could not record a {event.get(fmt.EVENT)} event ({type(exc).__name__}: {exc})",
-    )
+    report_once(key, f"could not record a {kind} event ({type(exc).__name__}: {exc})")
 
 
 def _written_again() -> None:

@@ -448,6 +448,47 @@ class Redactor:
             event_dict[fmt.REDACTED] = paths
         return event_dict
 
+    def clean_value(self, value: Any) -> bool:
+        """Whether a payload field holding *value* passes :meth:`__call__` unchanged.
+
+        The same checks as the call makes of a field (a chunk, inputs, outputs),
+        on the value alone: True means nothing in it is replaced (a False may
+        still be a false alarm, which the call itself then finds).
+        """
+        kind = type(value)
+        if kind is str:
+            # The one-character gates of _may_hold_shape inlined (every streamed token
+            # comes here); custom patterns cannot be gated.
+            if self._extra is None and not (
+                "-" in value
+                or "_" in value
+                or "A" in value
+                or "@" in value
+                or "b" in value
+                or "B" in value
+            ):
+                return True
+            return not self._in_text(value)
+        if value is None or kind in _SCALARS or (kind in _CONTAINERS and not value):
+            return True
+        return self._suspect(value) is None
+
+    def clean_fields(self, event_dict: dict[str, Any], fields: tuple[str, ...]) -> bool:
+        """Whether *event_dict* passes :meth:`__call__` unchanged, when its payload is *fields*.
+
+        For events whose other fields are all the library's own (``ENVELOPE``,
+        the name and run type), which the call never scans.
+        """
+        for field in fields:
+            value = event_dict[field]
+            kind = type(value)
+            # What costs nothing in clean_value, without calling it: most fields of most events.
+            if value is None or kind in _SCALARS or (kind in _CONTAINERS and not value):
+                continue
+            if not self.clean_value(value):
+                return False
+        return True
+
     def _suspect(self, value: Any) -> Any:
         """*value* as plain data to walk if it may hold a secret, else None."""
         if type(value) is dict and len(value) <= _DIRECT_ITEMS and not self._always:

@@ -26,7 +26,7 @@ from ._config import CONFIG
 from ._errors import report_once, safe_repr
 from ._host import HOST
 from ._ids import uuid7
-from ._pipeline import emit_chunk, emit_end, emit_start
+from ._pipeline import emit_end, emit_start, record_chunk
 
 if TYPE_CHECKING:
     from ._context import Parent
@@ -86,6 +86,7 @@ class Run:
     """
 
     __slots__ = (
+        "_chunk_prefix",
         "_chunks",
         "_ended",
         "_extra_outputs",
@@ -158,6 +159,7 @@ class Run:
         # token usage is read from its chunks at the end (the last ones, for OpenAI).
         self._keep = CONFIG.max_items if hooks.reduce_fn is None and run_type != "llm" else _ALL
         self._seq = 0
+        self._chunk_prefix = b""  # made with the first chunk
         self._first_chunk_ns = 0
         self._outputs: Any = _UNSET
         self._extra_outputs: dict[str, Any] | None = None
@@ -266,19 +268,14 @@ class Run:
         ns = time_ns()
         if seq == 0:
             self._first_chunk_ns = perf_counter_ns()
+            # Imported here, once per stream: it brings orjson, which the import of
+            # jsontrace leaves for the first event.
+            from ._fast import chunk_prefix
+
+            self._chunk_prefix = chunk_prefix(self.run_id, self.trace_id)
         if seq < self._keep:
             self._chunks.append(value)
-        emit_chunk(  # literal keys, as in __init__
-            {
-                "event": "run.chunk",
-                "run_id": self.run_id,
-                "trace_id": self.trace_id,
-                "v": 1,
-                "ts": ns,
-                "seq": seq,
-                "chunk": value,
-            }
-        )
+        record_chunk(self._chunk_prefix, self.run_id, self.trace_id, ns, seq, value)
         if process is not None and self._stop is not None:
             # process_chunk asked to stop: the stream ends here, recorded as ended by it.
             stop, self._stop = self._stop, None

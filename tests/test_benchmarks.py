@@ -56,11 +56,13 @@ def test_memory_quick_prints_each_variant_against_untraced() -> None:
 
 @pytest.mark.slow
 def test_stages_prints_each_step_of_the_hot_path(tmp_path: Path) -> None:
-    """stages.py splits a chunk's cost into wrapper, processors, writer and the floor; cleans up."""
+    """stages.py splits a chunk's cost into wrapper, fast path, processors, writer and the floor; cleans up."""
     out = _run("stages.py", env={"TMPDIR": str(tmp_path)})
     assert [] == list(tmp_path.iterdir())  # it writes hundreds of MB: none may stay
     for row in (
         "generator wrapper",
+        "record_chunk",
+        "redaction check",
         "stamp_time",
         "Redactor",
         "Renderer",
