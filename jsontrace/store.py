@@ -2004,14 +2004,14 @@ class RunStore:
         roots = sorted(self.roots.values(), key=root_order)
         moved = 0
         for root in roots[: len(roots) - window]:
-            if _evictable(root):
-                self._to_cold(root)
+            runs = _subtree(root)
+            if _evictable(runs):
+                self._to_cold(root, runs)
                 moved += 1
         self._kept = len(self.roots)
         return moved
 
-    def _to_cold(self, root: RunRecord) -> None:
-        runs = list(root.walk())
+    def _to_cold(self, root: RunRecord, runs: list[RunRecord]) -> None:
         _count_cold(self._cold, runs, 1)
         for run in runs:
             x = run._x
@@ -2226,8 +2226,18 @@ def _uuid_bytes(text: str) -> bytes | None:
         return None
 
 
-def _evictable(root: RunRecord) -> bool:
-    for run in root.walk():
+def _subtree(root: RunRecord) -> list[RunRecord]:
+    """A run and everything below it, in no particular order (no sorting: evict() walks many)."""
+    runs = [root]
+    for run in runs:  # grows while it is walked
+        if run._children:
+            runs.extend(run._children)
+    return runs
+
+
+def _evictable(runs: list[RunRecord]) -> bool:
+    """Whether a trace (its runs, see _subtree) can leave memory: all ended, decoded, in files."""
+    for run in runs:
         if _in_memory(run) or run._raw:
             return False
         if run.seen and (not run._flags & _F_END or run._spans is None):
