@@ -1016,6 +1016,12 @@ class RunStore:
         self._cold = _ColdTraces()
         self._kept = 0  # traces in memory after the last evict()
         self._pids: dict[int, int] = {}
+        # Ends read while the batch's chunk lines wait to be filed (add_batch files the
+        # events first): their chunk counts are checked once those lines are filed, so
+        # that no end is counted as a mismatch before the chunks it covers are known.
+        self._ends_to_check: list[RunRecord] | None = None
+        # The run settle_run() is decoding: its counts are checked once, at the end.
+        self._settling: RunRecord | None = None
 
     # -- counters -------------------------------------------------------------------
 
@@ -1071,6 +1077,7 @@ class RunStore:
             for bad in batch.bad:
                 self._sample("bad line", str(bad))
         events = batch.events
+        self._ends_to_check = [] if batch.chunk_lines else None
         if events:
             cum = batch.cum
             base = batch.source[2]
@@ -1099,7 +1106,10 @@ class RunStore:
                         f"{batch.file}:{batch.first_line + k}", "not a valid event", lines[i]
                     )
         if batch.chunk_lines:
+            ends, self._ends_to_check = self._ends_to_check, None
             self._add_raw(batch)
+            for run in ends or ():
+                self._recheck(run)  # a run given deferred lines is checked when they are decoded
 
     def add_events(self, events: Iterable[Any], source: Source | None = None) -> None:
         """File events that did not come from a reader (tests, in-memory captures).
@@ -1295,7 +1305,9 @@ class RunStore:
             if x.last_chunk_s is None or seconds > x.last_chunk_s:
                 x.last_chunk_s = seconds
         y = run._x
-        if run._flags & _F_END or (y is not None and (y.seq_early or y.flagged)):
+        if run is not self._settling and (
+            run._flags & _F_END or (y is not None and (y.seq_early or y.flagged))
+        ):
             self._recheck(run)
         return run
 
@@ -1394,7 +1406,10 @@ class RunStore:
         if not run._raw and (
             run._x is not None or (declared is not None and declared != run._seq_next)
         ):
-            self._recheck(run)
+            if self._ends_to_check is None:
+                self._recheck(run)
+            else:
+                self._ends_to_check.append(run)
         if line is not None:
             spans = run._spans
             if spans is None:
@@ -1576,6 +1591,23 @@ class RunStore:
         if not count or spans is None:
             return
         self.events -= count  # counted when filed; the good ones are counted again below
+        self._settling = run
+        try:
+            self._decode_raw(run, spans)
+        finally:
+            self._settling = None
+        if not run.seen and run._children is None and run.parent is None:
+            self._forget(run)  # made for lines that all turned out unusable
+            return
+        x = run._x
+        last = x.last_chunk_s if x is not None else None
+        if not run._flags & _F_START and last is not None and run._order == 0.0:
+            run._order = last  # a run seen only by its chunks sorts by them
+        self._recheck(run)  # once all its lines are decoded: never a half-read run's count
+        self._dirty.add(run)
+
+    def _decode_raw(self, run: RunRecord, spans: array[int]) -> None:
+        """File a run's deferred chunk lines, read again from *spans* (see settle_run)."""
         key = _chunk_key(run.run_id)
         run_id = run.run_id
         for file_id, start, lines in self._span_lines(spans):
@@ -1615,15 +1647,6 @@ class RunStore:
                     self._reject(self._where(file_id, at), str(exc), line)
                 except _Repeated as exc:
                     self._sample(exc.kind, f"{self._where(file_id, at)}: {exc}")
-        if not run.seen and run._children is None and run.parent is None:
-            self._forget(run)  # made for lines that all turned out unusable
-            return
-        x = run._x
-        last = x.last_chunk_s if x is not None else None
-        if not run._flags & _F_START and last is not None and run._order == 0.0:
-            run._order = last  # a run seen only by its chunks sorts by them
-        self._recheck(run)
-        self._dirty.add(run)
 
     def _forget(self, run: RunRecord) -> None:
         """Drop a run nothing refers to (no event of it was valid)."""
@@ -1981,14 +2004,14 @@ class RunStore:
         roots = sorted(self.roots.values(), key=root_order)
         moved = 0
         for root in roots[: len(roots) - window]:
-            if _evictable(root):
-                self._to_cold(root)
+            runs = _subtree(root)
+            if _evictable(runs):
+                self._to_cold(root, runs)
                 moved += 1
         self._kept = len(self.roots)
         return moved
 
-    def _to_cold(self, root: RunRecord) -> None:
-        runs = list(root.walk())
+    def _to_cold(self, root: RunRecord, runs: list[RunRecord]) -> None:
         _count_cold(self._cold, runs, 1)
         for run in runs:
             x = run._x
@@ -2203,8 +2226,18 @@ def _uuid_bytes(text: str) -> bytes | None:
         return None
 
 
-def _evictable(root: RunRecord) -> bool:
-    for run in root.walk():
+def _subtree(root: RunRecord) -> list[RunRecord]:
+    """A run and everything below it, in no particular order (no sorting: evict() walks many)."""
+    runs = [root]
+    for run in runs:  # grows while it is walked
+        if run._children:
+            runs.extend(run._children)
+    return runs
+
+
+def _evictable(runs: list[RunRecord]) -> bool:
+    """Whether a trace (its runs, see _subtree) can leave memory: all ended, decoded, in files."""
+    for run in runs:
         if _in_memory(run) or run._raw:
             return False
         if run.seen and (not run._flags & _F_END or run._spans is None):

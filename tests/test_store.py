@@ -770,3 +770,24 @@ def test_discard_of_a_subtree_cuts_it_from_its_parent() -> None:
 
     assert 2 == store.discard([store.runs["b"]])
     assert ([], ["a"]) == (store.runs["a"].children, list(store.runs))
+
+
+def test_deferred_chunks_of_a_finished_run_are_no_problem_before_they_are_decoded(
+    tmp_path: Path,
+) -> None:
+    """An end read in the same block as its undecoded chunks counts no mismatch; a real one counts once settled."""
+    good, short = uid(1), uid(2)
+    store = load_lines(
+        tmp_path,
+        start(good),
+        *(chunk(good, seq, "t") for seq in range(5)),
+        end(good, chunk_count=5),
+        start(short),
+        *(chunk(short, seq, "t") for seq in range(3)),
+        end(short, chunk_count=4),
+    )
+
+    assert (5, 3) == (store.runs[good].undecoded, store.runs[short].undecoded)
+    assert (0, 0, 0) == (store.count_mismatches, store.gap_runs, store.corruption)
+    store.settle()
+    assert (1, 0, 1) == (store.count_mismatches, store.gap_runs, store.corruption)
