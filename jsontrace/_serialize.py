@@ -171,7 +171,10 @@ def _frame(frame: Any) -> dict[str, Any] | None:
 
     limit = CONFIG.max_items
     total = len(frame)
-    data = frame.head(limit).to_numpy().tolist()
+    # dtype=object: each cell as pandas holds it (a Timestamp for a time). A datetime64
+    # array's tolist() gives datetimes or integer nanoseconds depending on its unit,
+    # which pandas 2 and 3 choose differently for the same frame.
+    data = frame.head(limit).to_numpy(dtype=object).tolist()
     if type(data) is not list:
         return None
     if total > limit:
