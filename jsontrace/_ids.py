@@ -18,6 +18,10 @@ _last = 0
 # burst share it, and formatting it is a third of the cost of an id.
 _prefix_ms = -1
 _prefix = ""
+# The third group, "7fff-" (version 7, then the 12 bits of fraction), for each fraction:
+# a list lookup instead of a format per id.
+_THIRD = [f"{0x7000 | fraction:04x}-" for fraction in range(4096)]
+_VARIANT = 0b10 << 62  # RFC 9562's variant, the top two of the last 64 bits
 
 
 def uuid7() -> str:
@@ -36,10 +40,9 @@ def uuid7() -> str:
     _last = stamp
     ms = stamp >> 12
     if ms != _prefix_ms:
-        text = f"{ms:012x}"
+        text = ms.to_bytes(6, "big").hex()
         _prefix, _prefix_ms = f"{text[:8]}-{text[8:]}-", ms
-    # Version, fraction, variant and randomness: the last 10 bytes. bytes.hex() is
-    # much cheaper than format specs in an f-string.
-    low = ((0x7000 | (stamp & 0xFFF)) << 64) | (0b10 << 62) | _bits(62)
-    text = low.to_bytes(10, "big").hex()
-    return f"{_prefix}{text[:4]}-{text[4:8]}-{text[8:]}"
+    # The variant and 62 random bits, as "vxxx-xxxxxxxxxxxx": bytes.hex() puts the
+    # separator 6 bytes from the right, and is much cheaper than a format spec.
+    last = (_VARIANT | _bits(62)).to_bytes(8, "big").hex("-", 6)
+    return f"{_prefix}{_THIRD[stamp & 0xFFF]}{last}"
