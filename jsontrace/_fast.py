@@ -26,6 +26,7 @@ values, ids and times).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,7 @@ import orjson
 
 from . import format as fmt
 from ._serialize import default
-from .processors import merge_contextvars, second_text, stamp_time
+from .processors import merge_contextvars, second_text
 
 if TYPE_CHECKING:
     from ._redact import Redactor
@@ -51,6 +52,12 @@ _SCALARS = (str, int, float, bool)
 _TAIL = f'.%06dZ","{fmt.CHUNK_SEQ}":%d,"{fmt.CHUNK_VALUE}":%b}}\n'.encode()
 _LINE = b"%b%b" + _TAIL
 _OPTIONS = _VALUE_OPTIONS | orjson.OPT_APPEND_NEWLINE  # the renderer's
+# The same, but OPT_NON_STR_KEYS (see fast_event).
+_QUICK = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
+# A stamp's microseconds as two groups of three digits, the second with the "Z".
+_DIGITS = [f"{n:03d}" for n in range(1000)]
+_DIGITS_Z = [f"{n:03d}Z" for n in range(1000)]
+_modules = sys.modules
 
 _ENVELOPE = (fmt.EVENT, fmt.RUN_ID, fmt.TRACE_ID, fmt.VERSION, fmt.TS)
 _START = frozenset(
@@ -147,33 +154,67 @@ def fast_event(
     renderer: Renderer,
     general: Callable[[dict[str, Any]], None],
     write: Callable[[bytes], None],
-) -> Callable[[dict[str, Any]], None]:
-    """A ``run.start`` or ``run.end`` emitter writing what *general* (the chain) would write.
+) -> tuple[Callable[[dict[str, Any]], None], Callable[[dict[str, Any]], None]]:
+    """``run.start`` or ``run.end`` emitters writing what *general* (the chain) would write.
 
-    An event of another shape (an end with usage, changed metadata or warnings)
-    or one the redactor may have to change is given to *general* as it came.
+    Two of them: the first takes events of the shape :class:`~jsontrace._run.Run`
+    builds (every start; an end without optional fields), the second any event,
+    giving one of another shape (an end with usage, changed metadata or
+    warnings) to *general* as it came. Either gives *general* an event the
+    redactor may have to change.
     """
     shapes, payload = _SHAPES[kind]
     clean = redactor.clean_fields if redactor is not None else None
-    merge = merge_contextvars if kind == fmt.START else None
+    start = kind == fmt.START
     walk_above = renderer.walk_above
     careful = renderer.careful
     dumps = orjson.dumps
+    # (the second's first nanosecond, its text with the "."), as stamp_time caches it;
+    # the first event's second is never within a second of this start.
+    cached: list[tuple[int, str]] = [(-(10**30), "")]
 
-    def emit_event(event: dict[str, Any]) -> None:
-        if merge is not None:  # first, as what it adds is redacted too
-            merge(None, kind, event)
-        if clean is not None and not (event.keys() in shapes and clean(event, payload)):
+    def emit_known(event: dict[str, Any]) -> None:
+        # merge_contextvars first, as what it adds is redacted too; without structlog's
+        # contextvars module imported, nothing can have been bound.
+        if start and _modules.get("structlog.contextvars") is not None:
+            merge_contextvars(None, kind, event)
+        if clean is not None and not clean(event, payload):
             general(event)  # which merges again, adding nothing: it keeps what is there
             return
-        stamp_time(None, kind, event)
+        # stamp_time, with less arithmetic on the 61-bit nanosecond count: the same text.
+        ns = event[fmt.TS]
+        base, text = cached[0]
+        rest = ns - base
+        if rest < 0 or rest >= 1_000_000_000:
+            second = ns // 1_000_000_000
+            base = second * 1_000_000_000
+            text = second_text(second) + "."
+            cached[0] = (base, text)
+            rest = ns - base
+        micros = rest // 1000
+        event[fmt.TS] = f"{text}{_DIGITS[micros // 1000]}{_DIGITS_Z[micros % 1000]}"
         try:
-            line = dumps(event, default=default, option=_OPTIONS)
+            # Without OPT_NON_STR_KEYS first: it makes orjson take a slower way through
+            # every dict, and is needed only for keys that are not strings, which then fail.
+            line = dumps(event, default, _QUICK)
         except (TypeError, orjson.JSONEncodeError):
-            line = careful(event)
+            try:
+                line = dumps(event, default, _OPTIONS)
+            except (TypeError, orjson.JSONEncodeError):
+                line = careful(event)
+            else:
+                if len(line) > walk_above:
+                    line = careful(event)
         else:
             if len(line) > walk_above:
                 line = careful(event)
         write(line)
 
-    return emit_event
+    def emit_event(event: dict[str, Any]) -> None:
+        # Without redaction the shape does not matter: nothing is looked at.
+        if clean is None or event.keys() in shapes:
+            emit_known(event)
+        else:
+            general(event)  # which merges the contextvars itself
+
+    return emit_known, emit_event

@@ -57,6 +57,8 @@ __all__ = [
     "prepare",
     "rebuild",
     "record_chunk",
+    "record_end",
+    "record_start",
     "set_sink",
 ]
 
@@ -159,8 +161,10 @@ def _through_structlog(chain: list[Processor], method: str, sink: Sink) -> Emit:
     return logger.emit
 
 
-def _build_chains(sink: Sink) -> tuple[dict[str, Emit], ChunkEmit]:
-    """Each kind's emit function, and the chunk recorder (without the chain when it can be)."""
+def _build_chains(sink: Sink) -> tuple[dict[str, Emit], dict[str, Emit], ChunkEmit]:
+    """Each kind's emit function, the start and end emitters for events of the shape a
+    :class:`~jsontrace._run.Run` builds, and the chunk recorder (each without the chain
+    when it can be)."""
     from ._fast import fast_chunk, fast_event
     from .processors import Redactor, Renderer
 
@@ -168,15 +172,17 @@ def _build_chains(sink: Sink) -> tuple[dict[str, Emit], ChunkEmit]:
     run = _through_structlog if CONFIG.processors else _direct
     chains = {kind: run(chain, _METHODS[kind], sink) for kind, chain in processors.items()}
     if CONFIG.processors:
-        return chains, _chunk_through(chains[fmt.CHUNK])
+        known = {kind: chains[kind] for kind in (fmt.START, fmt.END)}
+        return chains, known, _chunk_through(chains[fmt.CHUNK])
     # chains_for ends every chain with [Redactor (when on), Renderer].
     *_, before_last, last = processors[fmt.CHUNK]
     assert isinstance(last, Renderer)
     redactor = before_last if isinstance(before_last, Redactor) else None
     chunk = fast_chunk(redactor, last, chains[fmt.CHUNK], sink.write)
+    known = {}
     for kind in (fmt.START, fmt.END):
-        chains[kind] = fast_event(kind, redactor, last, chains[kind], sink.write)
-    return chains, chunk
+        known[kind], chains[kind] = fast_event(kind, redactor, last, chains[kind], sink.write)
+    return chains, known, chunk
 
 
 def _chunk_through(general: Emit) -> ChunkEmit:
@@ -195,6 +201,8 @@ _chains: dict[str, Emit] | None = None  # built at decoration, or on the first e
 # Each kind's built chain, in a one-item list its emit function holds: reading it
 # costs that function no more than a global would (a dict lookup per event did).
 _ready: dict[str, list[Emit | None]] = {kind: [None] for kind in _METHODS}
+# The same for record_start and record_end (events of the shape a Run builds).
+_known_ready: dict[str, list[Emit | None]] = {kind: [None] for kind in (fmt.START, fmt.END)}
 _chunk_ready: list[ChunkEmit | None] = [None]  # the same for record_chunk
 # Taken only while building, never per event. It is the lock a fork waits for: the
 # build imports modules (structlog for user processors), and a child forked mid-import
@@ -227,7 +235,7 @@ def rebuild() -> None:
                 forget_writer(_writer)
                 _writer = None
         _chains = None
-        for cell in _ready.values():
+        for cell in (*_ready.values(), *_known_ready.values()):
             cell[0] = None
         _chunk_ready[0] = None
 
@@ -247,10 +255,12 @@ def _build() -> dict[str, Emit]:
             if _writer is None:
                 _writer = _new_writer()
             sink: Sink = _sink_override if _sink_override is not None else _writer
-            chains, chunk = _build_chains(sink)
+            chains, known, chunk = _build_chains(sink)
             _chains = chains
             for kind, chain in chains.items():
                 _ready[kind][0] = chain
+            for kind, chain in known.items():
+                _known_ready[kind][0] = chain
             _chunk_ready[0] = chunk
         finally:
             _building.active = False
@@ -298,11 +308,10 @@ def _chain_now(kind: str) -> Emit:
     return _build()[kind]
 
 
-def _emitter(kind: str) -> Emit:
-    cell = _ready[kind]
-
+def _emitter(kind: str, cell: list[Emit | None], name: str, shape: str) -> Emit:
     def emit_kind(event: dict[str, Any]) -> None:
         try:
+            # Before the build, the event goes through the chain (any shape is welcome there).
             (cell[0] or _chain_now(kind))(event)
         except Exception as exc:
             _failed(event.get(fmt.EVENT), exc)
@@ -310,16 +319,20 @@ def _emitter(kind: str) -> Emit:
         if _lost:
             _written_again()
 
-    emit_kind.__name__ = f"emit_{_METHODS[kind]}"
+    emit_kind.__name__ = name
     emit_kind.__doc__ = (
-        f"Record one {kind} event. Never raises: tracing must not harm the traced code."
+        f"Record one {kind} event{shape}. Never raises: tracing must not harm the traced code."
     )
     return emit_kind
 
 
-emit_start = _emitter(fmt.START)
-emit_chunk = _emitter(fmt.CHUNK)
-emit_end = _emitter(fmt.END)
+emit_start = _emitter(fmt.START, _ready[fmt.START], "emit_start", "")
+emit_chunk = _emitter(fmt.CHUNK, _ready[fmt.CHUNK], "emit_chunk", "")
+emit_end = _emitter(fmt.END, _ready[fmt.END], "emit_end", "")
+_AS_BUILT = " as Run builds it (its keys and no others, in order)"
+record_start = _emitter(fmt.START, _known_ready[fmt.START], "record_start", _AS_BUILT)
+#: Only for an end without the optional fields (first_chunk_ms aside): others go to emit_end.
+record_end = _emitter(fmt.END, _known_ready[fmt.END], "record_end", _AS_BUILT)
 
 
 def _record_now(prefix: bytes, run_id: str, trace_id: str, ns: int, seq: int, value: Any) -> None:

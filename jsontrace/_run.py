@@ -26,7 +26,7 @@ from ._config import CONFIG
 from ._errors import report_once, safe_repr
 from ._host import HOST
 from ._ids import uuid7
-from ._pipeline import emit_end, emit_start, record_chunk
+from ._pipeline import emit_end, record_chunk, record_end, record_start
 
 if TYPE_CHECKING:
     from ._context import Parent
@@ -126,12 +126,13 @@ class Run:
     def __init__(
         self,
         name: str,
-        *,
+        # Not keyword-only: a class called with keywords costs a dict of them per call,
+        # which the decorators (calling with positions) avoid.
         run_type: str = "chain",
         inputs: Any = None,
         tags: Iterable[str] = (),
         metadata: Mapping[str, Any] | None = None,
-        parent: Parent | None,
+        parent: Parent | None = None,
         hooks: Hooks = _NO_HOOKS,
         is_generator: bool = False,
         warnings: list[str] | None = None,
@@ -176,7 +177,7 @@ class Run:
         # The keys are format.py's names written out: a dict display of literal keys
         # is built in one step, while 13 `fmt.X` lookups cost half a microsecond.
         # tests/test_format_keys.py checks that they match format.py.
-        emit_start(
+        record_start(
             {
                 "event": "run.start",
                 "run_id": self.run_id,
@@ -310,7 +311,15 @@ class Run:
         except Exception as err:
             report_once("end", f"could not build the end of run {self.name!r}: {safe_repr(err)}")
             event = self._end_event(status, None, None, minimal=True)
-        emit_end(event)
+        if (
+            self._meta_changed
+            or self._warnings
+            or self._usage is not None
+            or self.run_type == "llm"
+        ):
+            emit_end(event)  # perhaps with optional fields: the shape is checked
+        else:
+            record_end(event)
         if self._on_end is not None:
             # The hook contains the user's callback itself; this is belt and braces.
             try:

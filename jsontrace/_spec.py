@@ -95,19 +95,25 @@ class Spec:
                     inputs, warnings = {}, [message]
                     if not isinstance(exc, Exception):
                         stop = exc  # KeyboardInterrupt, SystemExit: see _run
-            run = Run(
-                (call.name if call is not None else None) or self.name,
-                parent=parent,
-                run_type=self.run_type,
-                inputs=inputs,
-                tags=tags,
-                metadata=metadata,
-                hooks=self.hooks,
-                is_generator=generator,
-                warnings=warnings,
-                run_id=call.run_id if call is not None else None,
-                on_end=end_hook(call.on_end) if call is not None and call.on_end else None,
-            )
+            if call is None:
+                run = Run(
+                    self.name, self.run_type, inputs, tags, metadata, parent, self.hooks, generator,
+                    warnings,
+                )  # fmt: skip
+            else:
+                run = Run(
+                    call.name or self.name,
+                    self.run_type,
+                    inputs,
+                    tags,
+                    metadata,
+                    parent,
+                    self.hooks,
+                    generator,
+                    warnings,
+                    call.run_id,
+                    end_hook(call.on_end) if call.on_end else None,
+                )
             if stop is not None:
                 # The call stops before the function runs: its run ends here, with the stop.
                 run.fail(stop)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -138,7 +139,7 @@ def test_fast_chunks_are_the_bytes_the_chain_writes(
     general_lines, fast_lines = Lines(), Lines()
     chain = _pipeline.chains_for(CONFIG)[fmt.CHUNK]
     general = _pipeline._direct(chain, "chunk", general_lines)
-    _, fast = _pipeline._build_chains(fast_lines)
+    *_, fast = _pipeline._build_chains(fast_lines)
     prefix = chunk_prefix(run_id, trace_id)
     for ns, seq, value in chunks:
         fast(prefix, run_id, trace_id, ns, seq, value)
@@ -304,6 +305,13 @@ _end = st.fixed_dictionaries(
 )
 
 
+_START_KEYS = {"event", "run_id", "trace_id", "v", "ts", "parent_run_id", "name", "run_type"}
+_START_KEYS |= {"inputs", "tags", "metadata", "pid", "host"}
+_END_KEYS = {"event", "run_id", "trace_id", "v", "ts", "status", "outputs", "error"}
+_END_KEYS |= {"chunk_count", "duration_ms"}
+_AS_BUILT = [_START_KEYS, _END_KEYS, _END_KEYS | {"first_chunk_ms"}]
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_config, st.one_of(_start, _end), st.dictionaries(_keys, _value, max_size=2))
 def test_fast_starts_and_ends_are_the_bytes_the_chain_writes(
@@ -311,18 +319,43 @@ def test_fast_starts_and_ends_are_the_bytes_the_chain_writes(
 ) -> None:
     """Start and end events of any content (secrets in inputs, outputs, metadata, tags or in what
     the app bound with structlog's contextvars; values to cut or repair; optional end fields)
-    are written by the fast path exactly as by the chain."""
+    are written by the fast path exactly as by the chain: both its emitters, the one for any
+    event and the one for the shapes Run builds (record_start, record_end)."""
     import structlog.contextvars
 
     jsontrace.configure(**config)
     kind = event["event"]
     general_lines, fast_lines = Lines(), Lines()
     general = _pipeline._direct(_pipeline.chains_for(CONFIG)[kind], kind, general_lines)
-    fast = _pipeline._build_chains(fast_lines)[0][kind]
+    any_shape, as_built, _ = _pipeline._build_chains(fast_lines)
+    emitters = [any_shape[kind]]
+    if set(event) in _AS_BUILT:  # the shapes Run gives record_start and record_end
+        emitters.append(as_built[kind])
     structlog.contextvars.bind_contextvars(**{str(k): v for k, v in bound.items()})
     try:
-        fast(copy.deepcopy(event))
-        general(copy.deepcopy(event))
+        for emit in emitters:
+            emit(copy.deepcopy(event))
+            general(copy.deepcopy(event))
     finally:
         structlog.contextvars.clear_contextvars()
     assert general_lines.lines == fast_lines.lines
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_ns, min_size=1, max_size=20))
+def test_fast_starts_stamp_the_time_as_stamp_time_does(times: list[int]) -> None:
+    """One start emitter given events at any times, in any order (seconds back and forth,
+    nanoseconds next to boundaries), writes each event's ts as stamp_time makes it."""
+    from jsontrace.processors import stamp_time
+
+    jsontrace.configure(redact=False)
+    lines = Lines()
+    _, as_built, _ = _pipeline._build_chains(lines)
+    for ns in times:
+        as_built[fmt.START](
+            {"event": "run.start", "run_id": RUN, "trace_id": RUN, "v": 1, "ts": ns,
+             "parent_run_id": None, "name": "f", "run_type": "chain", "inputs": {}, "tags": [],
+             "metadata": {}, "pid": 1, "host": "h"}
+        )  # fmt: skip
+    expected = [stamp_time(None, "start", {"ts": ns})["ts"] for ns in times]
+    assert expected == [orjson.loads(line)["ts"] for line in lines.lines]
