@@ -482,8 +482,20 @@ class Redactor:
         for field in fields:
             value = event_dict[field]
             kind = type(value)
-            # What costs nothing in clean_value, without calling it: most fields of most events.
-            if value is None or kind in _SCALARS or (kind in _CONTAINERS and not value):
+            if kind is dict or kind is list:
+                if not value:  # what costs nothing in clean_value, without calling it
+                    continue
+                if kind is dict and len(value) <= _DIRECT_ITEMS and not self._always:
+                    # Most inputs and metadata: checked here, without clean_value's two calls.
+                    verdict = self._check_flat(value)
+                    if verdict is False:
+                        continue
+                    if verdict:
+                        return False
+                if not self.clean_value(value):  # not flat: rendered and checked as a whole
+                    return False
+                continue
+            if value is None or kind in _SCALARS:
                 continue
             if not self.clean_value(value):
                 return False
@@ -513,19 +525,39 @@ class Redactor:
         None when an entry is not plain (a nested container, an object): the
         caller then renders and pre-checks the whole value instead.
         """
+        # _is_secret_key's cache and clean_value's one-character gates inlined: this runs
+        # for the inputs of every call.
+        cached = self._key_cache.get
+        gated = self._extra is None
         for key, item in value.items():
             if type(key) is not str:
                 return None
-            kind = type(item)
-            if item is None or kind in _SCALARS:
-                # The same rule as _scrub: anything but None or "" under a secret key.
-                if item is not None and self._is_secret_key(key):
-                    return True
+            if item is None:
                 continue
-            if kind is not str:
+            secret = cached(key)
+            if secret is None:
+                secret = self._is_secret_key(key)
+            kind = type(item)
+            if kind is str:
+                # The same rule as _scrub: anything but None or "" under a secret key.
+                if item and secret:
+                    return True
+                if gated and not (
+                    "-" in item
+                    or "_" in item
+                    or "A" in item
+                    or "@" in item
+                    or "b" in item
+                    or "B" in item
+                ):
+                    continue
+                if self._in_text(item):
+                    return True
+            elif kind is int or kind is float or kind is bool:
+                if secret:
+                    return True
+            else:
                 return None
-            if (item and self._is_secret_key(key)) or self._in_text(item):
-                return True
         return False
 
     def _in_text(self, text: str) -> bool:
