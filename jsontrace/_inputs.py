@@ -82,4 +82,52 @@ def make_binder(
             inputs.setdefault(name, clashing)
         return inputs
 
+    if simple:
+        return _positional(simple_names, skip, bind) or bind
     return bind
+
+
+Binder = Callable[[tuple[Any, ...], dict[str, Any]], dict[str, Any]]
+
+
+def _positional(names: tuple[str, ...], skip: int, general: Binder) -> Binder | None:
+    """For up to three parameters, all positional: the dict built as a display, not by zip.
+
+    ``dict(zip(names, args))`` costs three times ``{a: args[0], b: args[1]}``; any
+    other call (keywords, a wrong count) is *general*'s.
+    """
+    count = len(names) + skip
+    if not names:
+
+        def bind0(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+            return {} if not kwargs and len(args) == count else general(args, kwargs)
+
+        return bind0
+    if len(names) == 1:
+        (first,) = names
+
+        def bind1(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+            if not kwargs and len(args) == count:
+                return {first: args[skip]}
+            return general(args, kwargs)
+
+        return bind1
+    if len(names) == 2:
+        first, second = names
+
+        def bind2(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+            if not kwargs and len(args) == count:
+                return {first: args[skip], second: args[skip + 1]}
+            return general(args, kwargs)
+
+        return bind2
+    if len(names) == 3:
+        first, second, third = names
+
+        def bind3(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+            if not kwargs and len(args) == count:
+                return {first: args[skip], second: args[skip + 1], third: args[skip + 2]}
+            return general(args, kwargs)
+
+        return bind3
+    return None

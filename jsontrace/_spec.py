@@ -7,6 +7,7 @@ from typing import Any
 
 from . import _context
 from ._config import CONFIG
+from ._context import current_run, current_scope
 from ._errors import report_once, safe_repr
 from ._extra import parse_extra
 from ._inputs import make_binder
@@ -77,11 +78,21 @@ class Spec:
         where the run goes and what it inherits is :func:`jsontrace._tracing_context.place`.
         """
         try:
-            call = parse_extra(extra) if extra is not None else None
-            placed = place(self.tags, self.metadata, self.project_name, call, self.enabled)
-            if placed is None:  # switched off by a tracing_context block
-                return None
-            parent, tags, metadata = placed
+            if (
+                extra is None
+                and current_scope.get() is None
+                and current_run.get() is None
+                and self.project_name is None
+            ):
+                # What place() gives a root run called without langsmith_extra outside any
+                # tracing_context block: the decorator's own (Run copies them).
+                call, parent, tags, metadata = None, None, self.tags, self.metadata
+            else:
+                call = parse_extra(extra) if extra is not None else None
+                placed = place(self.tags, self.metadata, self.project_name, call, self.enabled)
+                if placed is None:  # switched off by a tracing_context block
+                    return None
+                parent, tags, metadata = placed
             warnings: list[str] | None = None
             stop: BaseException | None = None
             inputs = self.bind(args, kwargs)
