@@ -77,6 +77,7 @@ class Spec:
         *extra* is LangSmith's call-time ``langsmith_extra`` (see :mod:`jsontrace._extra`);
         where the run goes and what it inherits is :func:`jsontrace._tracing_context.place`.
         """
+        metadata: Mapping[str, Any]
         try:
             if (
                 extra is None
