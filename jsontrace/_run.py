@@ -59,7 +59,7 @@ def _is_cancellation(exc: BaseException) -> bool:
 class Hooks:
     """The user's callables that shape what a run records (LangSmith's names)."""
 
-    __slots__ = ("process_chunk", "process_outputs", "reduce_fn")
+    __slots__ = ("none", "process_chunk", "process_outputs", "reduce_fn")
 
     def __init__(
         self,
@@ -70,6 +70,8 @@ class Hooks:
         self.reduce_fn = reduce_fn
         self.process_outputs = process_outputs
         self.process_chunk = process_chunk
+        #: No hook at all: what a run's quick end (Run.end) asks of them.
+        self.none = reduce_fn is None and process_outputs is None and process_chunk is None
 
 
 _NO_HOOKS = Hooks()
@@ -99,6 +101,7 @@ class Run:
         "_owner_pid",
         "_parent",
         "_perf_start",
+        "_plain",
         "_seq",
         "_start_ns",
         "_stop",
@@ -174,6 +177,15 @@ class Run:
         self._start_ns = ts = time_ns()
         self._stop: BaseException | None = None
         self._usage: Any = None
+        # Whether an ok end is the event Run.end builds itself: a function's run with no
+        # hooks, no on_end, no usage to look for; whatever changes that clears it.
+        self._plain = (
+            hooks.none
+            and not is_generator
+            and on_end is None
+            and warnings is None
+            and run_type != "llm"
+        )
         # The keys are format.py's names written out: a dict display of literal keys
         # is built in one step, while 13 `fmt.X` lookups cost half a microsecond.
         # tests/test_format_keys.py checks that they match format.py.
@@ -212,12 +224,14 @@ class Run:
         """Merge *metadata* into the run's metadata (written with its end)."""
         self.metadata.update(metadata)
         self._meta_changed = True
+        self._plain = False
 
     def add_tags(self, *tags: str | Iterable[str]) -> None:
         """Add tags (strings, or iterables of strings) to the run."""
         for tag in tags:
             self.tags.extend([tag] if isinstance(tag, str) else tag)
         self._meta_changed = True
+        self._plain = False
 
     def to_headers(self) -> dict[str, str]:
         """HTTP headers that continue this run's trace in another process or service.
@@ -233,6 +247,7 @@ class Run:
     def set_outputs(self, outputs: Any) -> None:
         """Record *outputs* as the run's outputs, instead of the return value or chunks."""
         self._outputs = outputs
+        self._plain = False
 
     def add_outputs(self, outputs: Mapping[str, Any]) -> None:
         """Add keys to the recorded outputs, as LangSmith does.
@@ -243,6 +258,7 @@ class Run:
         if self._extra_outputs is None:
             self._extra_outputs = {}
         self._extra_outputs.update(outputs)
+        self._plain = False
 
     def set_usage(self, usage: Mapping[str, Any]) -> None:
         """Record the run's token usage, written with its end as the normalised ``usage``.
@@ -252,6 +268,7 @@ class Run:
         ``usage``. It takes precedence over usage found in the outputs.
         """
         self._usage = usage
+        self._plain = False
 
     # -- for the decorators -------------------------------------------------------------
 
@@ -290,7 +307,28 @@ class Run:
         is then the generator's return value, appended to the chunks when not
         None, as LangSmith records it.
         """
-        self._end(fmt.OK, outputs, None)
+        if not self._plain:
+            self._end(fmt.OK, outputs, None)
+            return
+        # _end for the common case, a function's run that nothing changed: the same event.
+        if self._ended or self._owner_pid != _pid:
+            return
+        self._ended = True
+        end_ns = perf_counter_ns()
+        record_end(
+            {  # literal keys, as in _end_event
+                "event": "run.end",
+                "run_id": self.run_id,
+                "trace_id": self.trace_id,
+                "v": 1,
+                "ts": time_ns(),
+                "status": "ok",
+                "outputs": outputs,
+                "error": None,
+                "chunk_count": self._seq,
+                "duration_ms": (end_ns - self._perf_start) / 1e6,
+            }
+        )
 
     def fail(self, exc: BaseException) -> None:
         """End the run because *exc* escaped: ``cancelled`` for cancellation, else ``error``."""
@@ -423,6 +461,7 @@ class Run:
 
     def warn(self, message: str) -> None:
         """Record a problem inside the tracer in this run's ``trace_warnings``."""
+        self._plain = False
         if self._warnings is None:
             self._warnings = []
         if message not in self._warnings:

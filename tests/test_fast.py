@@ -359,3 +359,36 @@ def test_fast_starts_stamp_the_time_as_stamp_time_does(times: list[int]) -> None
         )  # fmt: skip
     expected = [stamp_time(None, "start", {"ts": ns})["ts"] for ns in times]
     assert expected == [orjson.loads(line)["ts"] for line in lines.lines]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(_chunk, min_size=1, max_size=4), st.booleans())
+def test_the_quick_end_of_a_call_writes_what_the_general_end_writes(
+    fixed_clock: Callable[[], None], values: list[Any], redact: bool
+) -> None:
+    """Run.end's shortcut for a function's run that nothing changed writes the file the
+    general end (Run._end, building the event with every option considered) writes."""
+    from jsontrace._run import Run
+
+    written = []
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch:
+        for general in (False, True):
+            if general:
+                patch.setattr(Run, "end", lambda run, outputs=None: run._end("ok", outputs, None))
+            fixed_clock()
+            directory = Path(tmp) / str(general)
+            jsontrace.configure(dir=directory, redact=redact)
+
+            @jsontrace.traceable
+            def call(value: Any) -> Any:
+                return value
+
+            for value in values:
+                call(value)
+            written.append(b"".join(p.read_bytes() for p in sorted(directory.glob("*.jsonl"))))
+    assert written[0] == written[1]
+    assert len(values) == written[0].count(b'"event":"run.end"')
