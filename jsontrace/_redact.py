@@ -481,6 +481,8 @@ class Redactor:
         """
         for field in fields:
             value = event_dict[field]
+            if value is None:
+                continue
             kind = type(value)
             if kind is dict or kind is list:
                 if not value:  # what costs nothing in clean_value, without calling it
@@ -495,7 +497,7 @@ class Redactor:
                 if not self.clean_value(value):  # not flat: rendered and checked as a whole
                     return False
                 continue
-            if value is None or kind in _SCALARS:
+            if kind in _SCALARS:
                 continue
             if not self.clean_value(value):
                 return False
@@ -530,13 +532,15 @@ class Redactor:
         cached = self._key_cache.get
         gated = self._extra is None
         for key, item in value.items():
-            if type(key) is not str:
-                return None
-            if item is None:
-                continue
+            # The cache holds string keys only (a verdict is about the key's text): a key
+            # found there is one.
             secret = cached(key)
             if secret is None:
+                if type(key) is not str:
+                    return None
                 secret = self._is_secret_key(key)
+            if item is None:
+                continue
             kind = type(item)
             if kind is str:
                 # The same rule as _scrub: anything but None or "" under a secret key.
