@@ -54,6 +54,7 @@ _LINE = b"%b%b" + _TAIL
 _OPTIONS = _VALUE_OPTIONS | orjson.OPT_APPEND_NEWLINE  # the renderer's
 # The same, but OPT_NON_STR_KEYS (see fast_event).
 _QUICK = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
+_QUICK_VALUE = orjson.OPT_SERIALIZE_NUMPY
 # A stamp's microseconds as two groups of three digits, the second with the "Z".
 _DIGITS = [f"{n:03d}" for n in range(1000)]
 _DIGITS_Z = [f"{n:03d}Z" for n in range(1000)]
@@ -115,6 +116,7 @@ def fast_chunk(
 ) -> ChunkEmit:
     """A chunk emitter writing what *general* (the chain, then *write*) would write."""
     clean = redactor.clean_value if redactor is not None else None
+    gated = redactor is not None and redactor.gated
     walk_above = renderer.walk_above
     dumps = orjson.dumps
     # (second, its text) in one tuple, as in stamp_time: threads share this cell.
@@ -123,14 +125,35 @@ def fast_chunk(
     def emit_chunk(
         prefix: bytes, run_id: str, trace_id: str, ns: int, seq: int, value: Any
     ) -> None:
-        if prefix and (clean is None or clean(value)):
+        kind = type(value)
+        # clean_value's one-character gates for text inlined: most chunks are tokens.
+        if prefix and (
+            clean is None
+            or (
+                gated
+                and kind is str
+                and not (
+                    "-" in value
+                    or "_" in value
+                    or "A" in value
+                    or "@" in value
+                    or "b" in value
+                    or "B" in value
+                )
+            )
+            or clean(value)
+        ):
             try:
-                if type(value) in _SCALARS or value is None:
+                if kind in _SCALARS or value is None:
                     body = dumps(value)
                 else:
                     # Inside a list, as inside the event dict: orjson's nesting limit
                     # counts the same levels, so a value too deep for one is for both.
-                    body = dumps([value], default=default, option=_VALUE_OPTIONS)[1:-1]
+                    # Without OPT_NON_STR_KEYS first, as in fast_event.
+                    try:
+                        body = dumps([value], default, _QUICK_VALUE)[1:-1]
+                    except (TypeError, orjson.JSONEncodeError):
+                        body = dumps([value], default, _VALUE_OPTIONS)[1:-1]
             except (TypeError, orjson.JSONEncodeError):
                 pass  # the renderer's careful walk
             else:

@@ -41,7 +41,7 @@ class _EndGuard:
 
 
 def drive(gen: Generator[Any, Any, Any], run: Run, guard: _EndGuard) -> Generator[Any, Any, Any]:
-    step: Callable[[Any], Any] = gen.send
+    send = step = gen.send
     value: Any = None
     # Bound once: these run for every chunk.
     set_run, reset_run, record = current_run.set, current_run.reset, run.chunk
@@ -60,7 +60,7 @@ def drive(gen: Generator[Any, Any, Any], run: Run, guard: _EndGuard) -> Generato
         record(item)
         try:
             value = yield item
-            step = gen.send
+            step = send
         except GeneratorExit:
             token = current_run.set(run)
             try:
@@ -81,7 +81,8 @@ def drive(gen: Generator[Any, Any, Any], run: Run, guard: _EndGuard) -> Generato
 async def adrive(
     agen: AsyncGenerator[Any, Any], run: Run, guard: _EndGuard
 ) -> AsyncGenerator[Any, Any]:
-    step: Callable[[Any], Any] = agen.asend
+    send: Callable[[Any], Any] = agen.asend
+    step = send
     value: Any = None
     set_run, reset_run, record = current_run.set, current_run.reset, run.chunk
     while True:
@@ -99,7 +100,7 @@ async def adrive(
         record(item)
         try:
             value = yield item
-            step = agen.asend
+            step = send
         except GeneratorExit:
             token = current_run.set(run)
             try:

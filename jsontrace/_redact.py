@@ -358,6 +358,9 @@ class Redactor:
         )
         self._pair_gate = re.compile(b'[\\[,]\\["[^"]{0,64}?(?:' + forward_names + b')",')
         self._always = bool(extra_patterns)
+        #: No patterns of the user's: text without any of the one-character gates
+        #: (``-``, ``_``, ``A``, ``@``, ``b``, ``B``) holds no secret.
+        self.gated = not extra_patterns
         self._key_cache: dict[str, bool] = {}
         #: Strings are scanned up to here: the cut plus the margin.
         self._scan_chars = _NO_LIMIT if max_chars is None else max_chars + CUT_MARGIN
