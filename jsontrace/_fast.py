@@ -27,7 +27,7 @@ values, ids and times).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -108,65 +108,93 @@ def chunk_prefix(run_id: str, trace_id: str) -> bytes:
         return b""
 
 
+def _reraise(_kind: Any, exc: Exception) -> None:
+    raise exc
+
+
+def _nothing() -> None:
+    pass
+
+
 def fast_chunk(
     redactor: Redactor | None,
     renderer: Renderer,
     general: Callable[[dict[str, Any]], None],
     write: Callable[[bytes], None],
+    failed: Callable[[Any, Exception], None] = _reraise,
+    lost: Collection[str] = (),
+    again: Callable[[], None] = _nothing,
 ) -> ChunkEmit:
-    """A chunk emitter writing what *general* (the chain, then *write*) would write."""
+    """A chunk emitter writing what *general* (the chain, then *write*) would write.
+
+    It is the pipeline's ``record_chunk`` itself, so it never raises: a failure is
+    given to *failed* (with the event kind), and after a line is written while
+    *lost* is not empty, *again* is called (see :mod:`jsontrace._pipeline`).
+    """
     clean = redactor.clean_value if redactor is not None else None
     gated = redactor is not None and redactor.gated
     walk_above = renderer.walk_above
     dumps = orjson.dumps
-    # (second, its text) in one tuple, as in stamp_time: threads share this cell.
-    cached: list[tuple[int, bytes]] = [(-1, b"")]
+    # (the second's first nanosecond, its text) in one tuple, as in stamp_time: threads
+    # share this cell. The first chunk's second is never within a second of this start.
+    cached: list[tuple[int, bytes]] = [(-(10**30), b"")]
 
     def emit_chunk(
         prefix: bytes, run_id: str, trace_id: str, ns: int, seq: int, value: Any
     ) -> None:
-        kind = type(value)
-        # clean_value's one-character gates for text inlined: most chunks are tokens.
-        if prefix and (
-            clean is None
-            or (
-                gated
-                and kind is str
-                and not (
-                    "-" in value
-                    or "_" in value
-                    or "A" in value
-                    or "@" in value
-                    or "b" in value
-                    or "B" in value
+        try:
+            kind = type(value)
+            # clean_value's one-character gates for text inlined: most chunks are tokens.
+            if prefix and (
+                clean is None
+                or (
+                    gated
+                    and kind is str
+                    and not (
+                        "-" in value
+                        or "_" in value
+                        or "A" in value
+                        or "@" in value
+                        or "b" in value
+                        or "B" in value
+                    )
                 )
-            )
-            or clean(value)
-        ):
-            try:
-                if kind in _SCALARS or value is None:
-                    body = dumps(value)
+                or clean(value)
+            ):
+                try:
+                    if kind in _SCALARS or value is None:
+                        body = dumps(value)
+                    else:
+                        # Inside a list, as inside the event dict: orjson's nesting limit
+                        # counts the same levels, so a value too deep for one is for both.
+                        # Without OPT_NON_STR_KEYS first, as in fast_event.
+                        try:
+                            body = dumps([value], default, _QUICK_VALUE)[1:-1]
+                        except (TypeError, orjson.JSONEncodeError):
+                            body = dumps([value], default, _VALUE_OPTIONS)[1:-1]
+                except (TypeError, orjson.JSONEncodeError):
+                    pass  # the renderer's careful walk
                 else:
-                    # Inside a list, as inside the event dict: orjson's nesting limit
-                    # counts the same levels, so a value too deep for one is for both.
-                    # Without OPT_NON_STR_KEYS first, as in fast_event.
-                    try:
-                        body = dumps([value], default, _QUICK_VALUE)[1:-1]
-                    except (TypeError, orjson.JSONEncodeError):
-                        body = dumps([value], default, _VALUE_OPTIONS)[1:-1]
-            except (TypeError, orjson.JSONEncodeError):
-                pass  # the renderer's careful walk
-            else:
-                second, rest = divmod(ns, 1_000_000_000)
-                stamp = cached[0]
-                if stamp[0] != second:
-                    stamp = (second, second_text(second).encode())
-                    cached[0] = stamp
-                line = _LINE % (prefix, stamp[1], rest // 1000, seq, body)
-                if len(line) <= walk_above:
-                    write(line)
-                    return
-        general(chunk_event(run_id, trace_id, ns, seq, value))
+                    base, text = cached[0]
+                    rest = ns - base  # cheaper than a divmod of the 61-bit count
+                    if rest < 0 or rest >= 1_000_000_000:
+                        second = ns // 1_000_000_000
+                        base = second * 1_000_000_000
+                        text = second_text(second).encode()
+                        cached[0] = (base, text)
+                        rest = ns - base
+                    line = _LINE % (prefix, text, rest // 1000, seq, body)
+                    if len(line) <= walk_above:
+                        write(line)
+                        if lost:
+                            again()
+                        return
+            general(chunk_event(run_id, trace_id, ns, seq, value))
+        except Exception as exc:  # never into the traced code (see _pipeline.record_chunk)
+            failed(fmt.CHUNK, exc)
+            return
+        if lost:
+            again()
 
     return emit_chunk
 
@@ -177,6 +205,9 @@ def fast_event(
     renderer: Renderer,
     general: Callable[[dict[str, Any]], None],
     write: Callable[[bytes], None],
+    failed: Callable[[Any, Exception], None] = _reraise,
+    lost: Collection[str] = (),
+    again: Callable[[], None] = _nothing,
 ) -> tuple[Callable[[dict[str, Any]], None], Callable[[dict[str, Any]], None]]:
     """``run.start`` or ``run.end`` emitters writing what *general* (the chain) would write.
 
@@ -184,7 +215,7 @@ def fast_event(
     builds (every start; an end without optional fields), the second any event,
     giving one of another shape (an end with usage, changed metadata or
     warnings) to *general* as it came. Either gives *general* an event the
-    redactor may have to change.
+    redactor may have to change. Neither raises: see :func:`fast_chunk`.
     """
     shapes, payload = _SHAPES[kind]
     clean = redactor.clean_fields if redactor is not None else None
@@ -197,47 +228,61 @@ def fast_event(
     cached: list[tuple[int, str]] = [(-(10**30), "")]
 
     def emit_known(event: dict[str, Any]) -> None:
-        # merge_contextvars first, as what it adds is redacted too; without structlog's
-        # contextvars module imported, nothing can have been bound.
-        if start and _modules.get("structlog.contextvars") is not None:
-            merge_contextvars(None, kind, event)
-        if clean is not None and not clean(event, payload):
-            general(event)  # which merges again, adding nothing: it keeps what is there
-            return
-        # stamp_time, with less arithmetic on the 61-bit nanosecond count: the same text.
-        ns = event[fmt.TS]
-        base, text = cached[0]
-        rest = ns - base
-        if rest < 0 or rest >= 1_000_000_000:
-            second = ns // 1_000_000_000
-            base = second * 1_000_000_000
-            text = second_text(second) + "."
-            cached[0] = (base, text)
-            rest = ns - base
-        micros = rest // 1000
-        event[fmt.TS] = f"{text}{_DIGITS[micros // 1000]}{_DIGITS_Z[micros % 1000]}"
         try:
-            # Without OPT_NON_STR_KEYS first: it makes orjson take a slower way through
-            # every dict, and is needed only for keys that are not strings, which then fail.
-            line = dumps(event, default, _QUICK)
-        except (TypeError, orjson.JSONEncodeError):
+            # merge_contextvars first, as what it adds is redacted too; without structlog's
+            # contextvars module imported, nothing can have been bound.
+            if start and _modules.get("structlog.contextvars") is not None:
+                merge_contextvars(None, kind, event)
+            if clean is not None and not clean(event, payload):
+                general(event)  # which merges again, adding nothing: it keeps what is there
+                if lost:
+                    again()
+                return
+            # stamp_time, with less arithmetic on the 61-bit nanosecond count: the same text.
+            ns = event[fmt.TS]
+            base, text = cached[0]
+            rest = ns - base
+            if rest < 0 or rest >= 1_000_000_000:
+                second = ns // 1_000_000_000
+                base = second * 1_000_000_000
+                text = second_text(second) + "."
+                cached[0] = (base, text)
+                rest = ns - base
+            micros = rest // 1000
+            event[fmt.TS] = f"{text}{_DIGITS[micros // 1000]}{_DIGITS_Z[micros % 1000]}"
             try:
-                line = dumps(event, default, _OPTIONS)
+                # Without OPT_NON_STR_KEYS first: it makes orjson take a slower way through
+                # every dict, and is needed only for keys that are not strings, which then fail.
+                line = dumps(event, default, _QUICK)
             except (TypeError, orjson.JSONEncodeError):
-                line = careful(event)
+                try:
+                    line = dumps(event, default, _OPTIONS)
+                except (TypeError, orjson.JSONEncodeError):
+                    line = careful(event)
+                else:
+                    if len(line) > walk_above:
+                        line = careful(event)
             else:
                 if len(line) > walk_above:
                     line = careful(event)
-        else:
-            if len(line) > walk_above:
-                line = careful(event)
-        write(line)
+            write(line)
+        except Exception as exc:  # never into the traced code (see _pipeline.record_start)
+            failed(kind, exc)
+            return
+        if lost:
+            again()
 
     def emit_event(event: dict[str, Any]) -> None:
         # Without redaction the shape does not matter: nothing is looked at.
         if clean is None or event.keys() in shapes:
             emit_known(event)
-        else:
+            return
+        try:
             general(event)  # which merges the contextvars itself
+        except Exception as exc:
+            failed(kind, exc)
+            return
+        if lost:
+            again()
 
     return emit_known, emit_event

@@ -164,25 +164,43 @@ def _through_structlog(chain: list[Processor], method: str, sink: Sink) -> Emit:
 def _build_chains(sink: Sink) -> tuple[dict[str, Emit], dict[str, Emit], ChunkEmit]:
     """Each kind's emit function, the start and end emitters for events of the shape a
     :class:`~jsontrace._run.Run` builds, and the chunk recorder (each without the chain
-    when it can be)."""
+    when it can be). None of them raises: each reports its failures itself (_failed)
+    and, once it wrote, ends an outage (_written_again)."""
     from ._fast import fast_chunk, fast_event
     from .processors import Redactor, Renderer
 
     processors = chains_for(CONFIG)
     run = _through_structlog if CONFIG.processors else _direct
-    chains = {kind: run(chain, _METHODS[kind], sink) for kind, chain in processors.items()}
+    raw = {kind: run(chain, _METHODS[kind], sink) for kind, chain in processors.items()}
+    chains = {kind: _total(kind, chain) for kind, chain in raw.items()}
     if CONFIG.processors:
         known = {kind: chains[kind] for kind in (fmt.START, fmt.END)}
-        return chains, known, _chunk_through(chains[fmt.CHUNK])
+        return chains, known, _chunk_through(raw[fmt.CHUNK])
     # chains_for ends every chain with [Redactor (when on), Renderer].
     *_, before_last, last = processors[fmt.CHUNK]
     assert isinstance(last, Renderer)
     redactor = before_last if isinstance(before_last, Redactor) else None
-    chunk = fast_chunk(redactor, last, chains[fmt.CHUNK], sink.write)
+    guard = (_failed, _lost, _written_again)
+    chunk = fast_chunk(redactor, last, raw[fmt.CHUNK], sink.write, *guard)
     known = {}
     for kind in (fmt.START, fmt.END):
-        known[kind], chains[kind] = fast_event(kind, redactor, last, chains[kind], sink.write)
+        known[kind], chains[kind] = fast_event(kind, redactor, last, raw[kind], sink.write, *guard)
     return chains, known, chunk
+
+
+def _total(kind: str, emit: Emit) -> Emit:
+    """*emit* made to never raise, as the fast emitters are."""
+
+    def total(event: dict[str, Any]) -> None:
+        try:
+            emit(event)
+        except Exception as exc:
+            _failed(kind, exc)
+            return
+        if _lost:
+            _written_again()
+
+    return total
 
 
 def _chunk_through(general: Emit) -> ChunkEmit:
@@ -190,7 +208,13 @@ def _chunk_through(general: Emit) -> ChunkEmit:
     from ._fast import chunk_event
 
     def record(prefix: bytes, run_id: str, trace_id: str, ns: int, seq: int, value: Any) -> None:
-        general(chunk_event(run_id, trace_id, ns, seq, value))
+        try:
+            general(chunk_event(run_id, trace_id, ns, seq, value))
+        except Exception as exc:
+            _failed(fmt.CHUNK, exc)
+            return
+        if _lost:
+            _written_again()
 
     return record
 
@@ -225,7 +249,7 @@ def rebuild() -> None:
     so reconfiguring other settings neither starts a new segment file nor loses
     track of the old ones that retention must delete.
     """
-    global _writer, _chains
+    global _writer, _chains, record_start, record_end, record_chunk
     with _build_lock:
         if _writer is not None:
             if _writer.directory == CONFIG.dir:
@@ -238,13 +262,14 @@ def rebuild() -> None:
         for cell in (*_ready.values(), *_known_ready.values()):
             cell[0] = None
         _chunk_ready[0] = None
+        record_start, record_end, record_chunk = _FIRST
 
 
 on_change(rebuild)
 
 
 def _build() -> dict[str, Emit]:
-    global _writer, _chains
+    global _writer, _chains, record_start, record_end, record_chunk
     # Threads tracing their first events at once must share one writer: two would
     # open the same segment name and each delete the other's files on retention.
     with _build_lock:
@@ -262,6 +287,8 @@ def _build() -> dict[str, Emit]:
             for kind, chain in known.items():
                 _known_ready[kind][0] = chain
             _chunk_ready[0] = chunk
+            # The built emitters themselves, without the first ones' frame in between.
+            record_start, record_end, record_chunk = known[fmt.START], known[fmt.END], chunk
         finally:
             _building.active = False
     while _reentrant:
@@ -311,13 +338,11 @@ def _chain_now(kind: str) -> Emit:
 def _emitter(kind: str, cell: list[Emit | None], name: str, shape: str) -> Emit:
     def emit_kind(event: dict[str, Any]) -> None:
         try:
-            # Before the build, the event goes through the chain (any shape is welcome there).
+            # Before the build, the event goes through the chain (any shape is welcome
+            # there). Either reports its own failures: this one catches the build's.
             (cell[0] or _chain_now(kind))(event)
         except Exception as exc:
             _failed(event.get(fmt.EVENT), exc)
-            return
-        if _lost:
-            _written_again()
 
     emit_kind.__name__ = name
     emit_kind.__doc__ = (
@@ -348,15 +373,19 @@ def _record_now(prefix: bytes, run_id: str, trace_id: str, ns: int, seq: int, va
     chunk(prefix, run_id, trace_id, ns, seq, value)
 
 
-def record_chunk(prefix: bytes, run_id: str, trace_id: str, ns: int, seq: int, value: Any) -> None:
+def _record_chunk(prefix: bytes, run_id: str, trace_id: str, ns: int, seq: int, value: Any) -> None:
     """Record one chunk of a run (*prefix*: its :func:`~jsontrace._fast.chunk_prefix`). Never raises."""
     try:
         (_chunk_ready[0] or _record_now)(prefix, run_id, trace_id, ns, seq, value)
-    except Exception as exc:
+    except Exception as exc:  # the build's: the recorder reports its own
         _failed(fmt.CHUNK, exc)
-        return
-    if _lost:
-        _written_again()
+
+
+# record_start, record_end and record_chunk are these until the chains are built, then
+# the built emitters (which never raise either): callers look them up in this module
+# (``_pipeline.record_chunk(...)``) on every call, which costs less than a call in between.
+record_chunk: ChunkEmit = _record_chunk
+_FIRST: tuple[Emit, Emit, ChunkEmit] = (record_start, record_end, record_chunk)
 
 
 _BY_KIND = {fmt.START: emit_start, fmt.CHUNK: emit_chunk, fmt.END: emit_end}

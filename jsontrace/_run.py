@@ -21,12 +21,13 @@ from collections.abc import Callable, Iterable, Mapping
 from time import perf_counter_ns, time_ns
 from typing import TYPE_CHECKING, Any
 
+from . import _pipeline
 from . import format as fmt
 from ._config import CONFIG
 from ._errors import report_once, safe_repr
 from ._host import HOST
 from ._ids import uuid7
-from ._pipeline import emit_end, record_chunk, record_end, record_start
+from ._pipeline import emit_end
 
 if TYPE_CHECKING:
     from ._context import Parent
@@ -189,7 +190,7 @@ class Run:
         # The keys are format.py's names written out: a dict display of literal keys
         # is built in one step, while 13 `fmt.X` lookups cost half a microsecond.
         # tests/test_format_keys.py checks that they match format.py.
-        record_start(
+        _pipeline.record_start(
             {
                 "event": "run.start",
                 "run_id": self.run_id,
@@ -293,7 +294,7 @@ class Run:
             self._chunk_prefix = chunk_prefix(self.run_id, self.trace_id)
         if seq < self._keep:
             self._chunks.append(value)
-        record_chunk(self._chunk_prefix, self.run_id, self.trace_id, ns, seq, value)
+        _pipeline.record_chunk(self._chunk_prefix, self.run_id, self.trace_id, ns, seq, value)
         if process is not None and self._stop is not None:
             # process_chunk asked to stop: the stream ends here, recorded as ended by it.
             stop, self._stop = self._stop, None
@@ -315,7 +316,7 @@ class Run:
             return
         self._ended = True
         end_ns = perf_counter_ns()
-        record_end(
+        _pipeline.record_end(
             {  # literal keys, as in _end_event
                 "event": "run.end",
                 "run_id": self.run_id,
@@ -357,7 +358,7 @@ class Run:
         ):
             emit_end(event)  # perhaps with optional fields: the shape is checked
         else:
-            record_end(event)
+            _pipeline.record_end(event)
         if self._on_end is not None:
             # The hook contains the user's callback itself; this is belt and braces.
             try:
