@@ -2157,6 +2157,7 @@ class _ColdTraces:
         self.span_at = array("I", [0])
         self.spans = array("q")  # pairs: packed (file id, start), end
         self.odd_spans: dict[int, array[int]] = {}  # spans that do not pack (see _SHIFT)
+        self.file_ids: set[int] = set()  # the files spans point into (forget() looks at them)
         self.live = 0
         self.totals: dict[str, int] = _Counter()
         self.samples: list[str] = []
@@ -2187,6 +2188,7 @@ class _ColdTraces:
         self._sorted = None
 
     def _add_spans(self, index: int, spans: array[int]) -> None:
+        self.file_ids.update(spans[::3])
         packed = array("q")
         for i in range(0, len(spans), 3):
             file_id, start = spans[i], spans[i + 1]
@@ -2258,15 +2260,13 @@ class _ColdTraces:
 
     def forget(self, readable: Callable[[int], bool]) -> int:
         """Drop the traces none of whose files is *readable* any more; returns how many."""
-        dead: dict[int, bool] = {}
+        dead = {file_id for file_id in self.file_ids if not readable(file_id)}
+        if not dead:
+            return 0  # the usual case (a file of traces still in memory went): no row is read
+        self.file_ids -= dead
         dropped = 0
         for index in range(len(self.order)):
-            if self.flags[index] & self._GONE:
-                continue
-            file_ids = self.spans_of(index)[::3]
-            if all(
-                not (dead[f] if f in dead else dead.setdefault(f, readable(f))) for f in file_ids
-            ):
+            if not self.flags[index] & self._GONE and dead.issuperset(self.spans_of(index)[::3]):
                 self.remove(index)
                 dropped += 1
         if len(self.order) - self.live > max(self.live, 1024):
