@@ -2026,6 +2026,10 @@ class RunStore:
                 self._cached_bytes -= values.counted
         del self.roots[root.run_id]
 
+    def out_of_memory_bytes(self) -> int:
+        """What the index keeps for the traces moved out of memory, in bytes (see evict)."""
+        return self._cold.nbytes()
+
     def forget_gone_files(self) -> int:
         """Drop the traces moved out of memory whose files are all gone; returns how many.
 

@@ -166,6 +166,9 @@ class TraceViewer(App[None]):
         # Chunk lines stay undecoded while the directory loads: most lines are chunks.
         self.reader = DirectoryReader(self.directory, defer_chunks=True)
         self._files_gone = 0  # deleted + rewritten files seen by the reader (see _read)
+        #: Safety-net rescans done while tailing, and the CPU seconds they took (benchmarks).
+        self.rescans = 0
+        self.rescan_cpu = 0.0
         self.window = max(window, 2 * limit)
         self.store = RunStore(window=self.window)
         # Reentrant: the tree takes it to expand a node, also when the app already has it.
@@ -280,6 +283,8 @@ class TraceViewer(App[None]):
                     if found:
                         self.post_message(DataReady())
                     cost = time.thread_time() - cost
+                    self.rescans += 1
+                    self.rescan_cpu += cost
                     watcher = self._check_watcher(watcher)
                     # Only a safety net while hints work: back off while it finds nothing.
                     backoff = not found and watcher is not None
