@@ -72,7 +72,7 @@ LIVE_RATE = 5_000
 #: How long the observers keep waiting for the last traces after the writer stopped.
 LIVE_GRACE_S = 5.0
 IDLE_FILES, QUICK_IDLE_FILES = 100_000, 1_000
-IDLE_SECONDS, QUICK_IDLE_SECONDS = 60.0, 3.0
+IDLE_SECONDS, QUICK_IDLE_SECONDS = 180.0, 3.0
 TAIL_SECONDS, QUICK_TAIL_SECONDS = 600.0, 10.0
 #: The tail's RSS is judged after this share of its run (the first minute of ten).
 TAIL_WARMUP = 0.1
@@ -578,8 +578,11 @@ def measure_idle(directory: Path) -> dict[str, Any]:
             evicted = time.perf_counter() - start - loaded
             await asyncio.sleep(3)  # the first rescan after loading
             opens, cpu, wall = app.reader.opens, time.process_time(), time.perf_counter()
+            rescans, rescan_cpu = app.rescans, app.rescan_cpu
             await asyncio.sleep(seconds)
             return {
+                "rescans": app.rescans - rescans,
+                "rescan_cpu": app.rescan_cpu - rescan_cpu,
                 "seconds": time.perf_counter() - wall,
                 "cpu_share": (time.process_time() - cpu) / (time.perf_counter() - wall),
                 "opens": app.reader.opens - opens,
@@ -613,6 +616,7 @@ def observe_tail(directory: Path) -> dict[str, Any]:
                 "cpu_share": control.cpu_share(),
                 "traces": app.store.trace_count,
                 "in_memory": len(app.store.roots),
+                "index_bytes": app.store.out_of_memory_bytes(),
                 "latencies": {},
             }
 
@@ -838,7 +842,8 @@ def print_table(
     row(
         f"idle viewer, {idle['files']:,} files, CPU",
         f"{idle['cpu_share']:.1%} of a core over {idle['seconds']:.0f} s "
-        f"({idle['opens']} files opened; loaded in {idle['load_seconds']:.1f} s, "
+        f"({idle['opens']} files opened, {idle['rescans']} rescans taking "
+        f"{idle['rescan_cpu']:.1f} s of CPU; loaded in {idle['load_seconds']:.1f} s, "
         f"then {idle['evict_seconds']:.1f} s to move traces out of memory)",
         f"< {TARGET_IDLE_CPU:.0%} of a core",
         verdict(idle["cpu_share"] < TARGET_IDLE_CPU),
@@ -850,7 +855,8 @@ def print_table(
     row(
         f"tail {tail.writer['rate']:,.0f} events/s for {duration(tail.writer['seconds'])}, RSS",
         f"{text}; {extra.get('traces', 0):,}/{written:,} traces, "
-        f"{extra.get('in_memory', 0):,} in memory, {tail.cpu_share:.0%} CPU",
+        f"{extra.get('in_memory', 0):,} in memory, index of the rest "
+        f"{extra.get('index_bytes', 0) / 2**20:.1f} MiB, {tail.cpu_share:.0%} CPU",
         f"flat after the first {TAIL_WARMUP:.0%} (<= {TARGET_TAIL_GROWTH:+.0%})",
         verdict(flat and extra.get("traces", 0) >= written)
         if tail.writer["seconds"] >= JUDGE_TAIL_FROM_S

@@ -2026,6 +2026,28 @@ class RunStore:
                 self._cached_bytes -= values.counted
         del self.roots[root.run_id]
 
+    def out_of_memory_bytes(self) -> int:
+        """What the index keeps for the traces moved out of memory, in bytes (see evict)."""
+        return self._cold.nbytes()
+
+    def forget_gone_files(self) -> int:
+        """Drop the traces moved out of memory whose files are all gone; returns how many.
+
+        A file deleted, replaced or rewritten since its lines were read cannot give
+        them back, so such a trace could be counted but never listed again. The
+        viewer calls this when its reader saw a file go (the runs still in memory
+        stay, showing what the index kept of them). Counters are left as they are.
+        """
+        if not self._cold.live:
+            return 0
+        readers, default = self._readers, self._reader
+
+        def readable(file_id: int) -> bool:
+            reader = readers.get(file_id, default)
+            return reader is not None and reader.source_of(file_id) is not None
+
+        return self._cold.forget(readable)
+
     def _rebuild(self, index: int) -> RunRecord | None:
         """A trace moved out of memory, rebuilt from its spans (not put back in the index)."""
         scratch = RunStore()
@@ -2047,6 +2069,8 @@ class RunStore:
         revived = False
         for index in self._cold.find(trace_id):
             root = self._rebuild(index)
+            if root is not None and root.trace_id != trace_id:
+                continue  # another trace whose id hashes alike: it stays where it is
             self._cold.remove(index)
             if root is None:
                 continue
@@ -2103,31 +2127,47 @@ _NO_RUN: Final[Any] = object()
 
 
 class _ColdTraces:
-    """Traces moved out of memory, in columns: under a hundred bytes each.
+    """Traces moved out of memory, in columns: about 70 bytes each.
 
-    Per trace: its root's sort time (``order``), id (16 bytes when it is a UUID,
-    as the writer's are), status and "error inside" flag, and the byte spans of
-    its lines; a sorted table of id hashes finds the traces of an event that
-    arrives late. Totals (runs, statuses) feed :meth:`RunStore.summary`.
+    Per trace: its root's sort time (``order``, 8 bytes), id (16 bytes when it
+    is a UUID, as the writer's are), status and "error inside" flag (1), and
+    the byte spans of its lines (16 per span: the file id and start offset in
+    one integer, the end in another; 4 for where they begin); a sorted table
+    of keys (8 per trace: a 32-bit hash of the trace id, then the row) finds
+    the traces of an event that arrives late, the newest rows in two short
+    unsorted columns until they are merged in. Totals (runs, statuses) feed
+    :meth:`RunStore.summary`.
+
+    Traces whose every line is in a file that is gone (deleted, replaced,
+    rewritten) can never be read again: :meth:`forget` drops them, and the
+    columns are compacted once most rows are dropped. So with the writer's
+    retention (``configure(max_files=...)``) the table is bounded by what is
+    on disk.
     """
 
     _GONE = 0x80
     _ERRORS = 0x40
     _MERGE = 8192
+    #: A span is packed as ``file_id << _SHIFT | start``: offsets below 1 TiB, ids below 2**23.
+    _SHIFT = 40
+    _MASK = (1 << _SHIFT) - 1
+    _MAX_FILE_ID = 1 << 23
 
     def __init__(self) -> None:
         self.order = array("d")
         self.ids = bytearray()
         self.odd_ids: dict[int, str] = {}
         self.flags = bytearray()
-        self.span_at = array("q", [0])
-        self.spans = array("q")
+        self.span_at = array("I", [0])
+        self.spans = array("q")  # pairs: packed (file id, start), end
+        self.odd_spans: dict[int, array[int]] = {}  # spans that do not pack (see _SHIFT)
+        self.file_ids: set[int] = set()  # the files spans point into (forget() looks at them)
         self.live = 0
         self.totals: dict[str, int] = _Counter()
         self.samples: list[str] = []
-        self._hashes = array("q")
-        self._positions = array("q")
-        self._recent: dict[int, list[int]] = {}
+        self._keys = array("Q")  # sorted: hash << 32 | row
+        self._new_hashes = array("I")  # rows not merged into _keys yet, in order
+        self._new_rows = array("I")
         self._sorted: tuple[bool, bool, list[int]] | None = None
 
     def add(self, root: RunRecord, spans: array[int]) -> None:
@@ -2142,13 +2182,27 @@ class _ColdTraces:
         if root._flags & _F_ERROR_BELOW or root._status == ERROR:
             code |= self._ERRORS
         self.flags.append(code)
-        self.spans.extend(spans)
-        self.span_at.append(len(self.spans))
+        self._add_spans(index, spans)
         self.live += 1
-        self._recent.setdefault(hash(root.trace_id), []).append(index)
-        if len(self._recent) > self._MERGE:
+        self._new_hashes.append(_hash32(root.trace_id))
+        self._new_rows.append(index)
+        # Merging sorts the whole table: seldom, and more seldom as it grows (loading).
+        if len(self._new_rows) > max(self._MERGE, len(self._keys) >> 4):
             self._merge()
         self._sorted = None
+
+    def _add_spans(self, index: int, spans: array[int]) -> None:
+        self.file_ids.update(spans[::3])
+        packed = array("q")
+        for i in range(0, len(spans), 3):
+            file_id, start = spans[i], spans[i + 1]
+            if not 0 <= file_id < self._MAX_FILE_ID or not 0 <= start <= self._MASK:
+                self.odd_spans[index] = spans
+                packed = array("q")
+                break
+            packed.extend((file_id << self._SHIFT | start, spans[i + 2]))
+        self.spans.extend(packed)
+        self.span_at.append(len(self.spans))
 
     def samples_from(self, run: RunRecord) -> None:
         """Keep a sample of a run's missing chunks or wrong count before it leaves memory."""
@@ -2158,12 +2212,12 @@ class _ColdTraces:
                 self.samples.append(_run_problem(run, kind))
 
     def _merge(self) -> None:
-        pairs = list(zip(self._hashes, self._positions, strict=True))
-        pairs.extend((h, i) for h, items in self._recent.items() for i in items)
-        pairs.sort()
-        self._hashes = array("q", (h for h, _ in pairs))
-        self._positions = array("q", (i for _, i in pairs))
-        self._recent = {}
+        new = array(
+            "Q", (h << 32 | i for h, i in zip(self._new_hashes, self._new_rows, strict=True))
+        )
+        # A long sorted run and a short tail: timsort sorts the tail and merges, near linear.
+        self._keys = array("Q", sorted(self._keys + new))
+        self._new_hashes, self._new_rows = array("I"), array("I")
 
     def id_of(self, index: int) -> str:
         odd = self.odd_ids.get(index)
@@ -2173,14 +2227,32 @@ class _ColdTraces:
         return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
 
     def spans_of(self, index: int) -> array[int]:
-        return self.spans[self.span_at[index] : self.span_at[index + 1]]
+        """The trace's spans as ``(file id, start, end)`` triples, as the store keeps them."""
+        odd = self.odd_spans.get(index)
+        if odd is not None:
+            return odd
+        triples = array("q")
+        shift, mask, spans = self._SHIFT, self._MASK, self.spans
+        for i in range(self.span_at[index], self.span_at[index + 1], 2):
+            packed = spans[i]
+            triples.extend((packed >> shift, packed & mask, spans[i + 1]))
+        return triples
 
     def find(self, trace_id: str) -> list[int]:
-        key = hash(trace_id)
-        found = list(self._recent.get(key, ()))
-        at = bisect_left(self._hashes, key)
-        while at < len(self._hashes) and self._hashes[at] == key:
-            found.append(self._positions[at])
+        key = _hash32(trace_id)
+        found: list[int] = []
+        keys = self._keys
+        at = bisect_left(keys, key << 32)
+        while at < len(keys) and keys[at] >> 32 == key:
+            found.append(keys[at] & 0xFFFFFFFF)
+            at += 1
+        hashes, at = self._new_hashes, 0
+        while True:  # array.index: a scan in C, not a Python loop over the newest rows
+            try:
+                at = hashes.index(key, at)
+            except ValueError:
+                break
+            found.append(self._new_rows[at])
             at += 1
         return [i for i in found if not self.flags[i] & self._GONE]
 
@@ -2189,6 +2261,55 @@ class _ColdTraces:
             self.flags[index] |= self._GONE
             self.live -= 1
             self._sorted = None
+
+    def forget(self, readable: Callable[[int], bool]) -> int:
+        """Drop the traces none of whose files is *readable* any more; returns how many."""
+        dead = {file_id for file_id in self.file_ids if not readable(file_id)}
+        if not dead:
+            return 0  # the usual case (a file of traces still in memory went): no row is read
+        self.file_ids -= dead
+        dropped = 0
+        for index in range(len(self.order)):
+            if not self.flags[index] & self._GONE and dead.issuperset(self.spans_of(index)[::3]):
+                self.remove(index)
+                dropped += 1
+        if len(self.order) - self.live > max(self.live, 1024):
+            self._compact()
+        return dropped
+
+    def _compact(self) -> None:
+        """Rebuild the columns without the rows dropped, so that their memory is returned."""
+        keep = [i for i in range(len(self.order)) if not self.flags[i] & self._GONE]
+        moved = array("q", [-1]) * len(self.order)
+        for new, old in enumerate(keep):
+            moved[old] = new
+        spans, span_at = array("q"), array("I", [0])
+        for old in keep:
+            spans.extend(self.spans[self.span_at[old] : self.span_at[old + 1]])
+            span_at.append(len(spans))
+        self._merge()
+        rows = ((key >> 32, moved[key & 0xFFFFFFFF]) for key in self._keys)
+        self._keys = array("Q", sorted(h << 32 | row for h, row in rows if row >= 0))
+        self.order = array("d", (self.order[i] for i in keep))
+        self.ids = bytearray().join(self.ids[i * 16 : i * 16 + 16] for i in keep)
+        self.flags = bytearray(self.flags[i] for i in keep)
+        self.spans, self.span_at = spans, span_at
+        self.odd_ids = {moved[i]: text for i, text in self.odd_ids.items() if moved[i] >= 0}
+        self.odd_spans = {moved[i]: sp for i, sp in self.odd_spans.items() if moved[i] >= 0}
+        self._sorted = None
+
+    def nbytes(self) -> int:
+        """Bytes held by the columns (at their allocated size; the rare odd rows not counted)."""
+        columns = (
+            self.order,
+            self.span_at,
+            self.spans,
+            self._keys,
+            self._new_hashes,
+            self._new_rows,
+        )
+        held = sum(a.buffer_info()[1] * a.itemsize for a in columns)
+        return held + sys.getsizeof(self.ids) + sys.getsizeof(self.flags)
 
     def ordered(self, newest_first: bool, errors_only: bool) -> list[int]:
         """Indexes of the live traces in sort order (cached until the table changes)."""
@@ -2204,6 +2325,11 @@ class _ColdTraces:
         indexes.sort(key=lambda i: (self.order[i], self.id_of(i)), reverse=newest_first)
         self._sorted = (newest_first, errors_only, indexes)
         return indexes
+
+
+def _hash32(text: str) -> int:
+    """32 bits of a string's hash: a late event's candidates, confirmed by rebuilding them."""
+    return hash(text) & 0xFFFFFFFF
 
 
 class _Counter(dict[str, int]):

@@ -657,16 +657,18 @@ def test_a_running_parent_is_never_shorter_than_its_running_child() -> None:
 # -- memory: finished traces beyond a window ------------------------------------------------
 
 
-def _traces(tmp_path: Path, count: int) -> Path:
-    path = tmp_path / "trace-a.jsonl"
+def _traces(tmp_path: Path, count: int, name: str = "trace-a.jsonl", first: int = 0) -> Path:
+    """*count* traces of a root and a child (every third failing), a second apart from *first*."""
+    path = tmp_path / name
     events = []
-    for n in range(count):
+    for n in range(first, first + count):
         root, child = uid(2 * n + 1), uid(2 * n + 2)
         failed = n % 3 == 0
+        second = f"2026-11-24T07:{n // 60:02d}:{n % 60:02d}"
         events += [
-            start(root, ts=f"2026-11-24T07:00:{n:02d}.000000Z"),
-            start(child, root, ts=f"2026-11-24T07:00:{n:02d}.100000Z", inputs={"n": n}),
-            chunk(child, 0, f"tok{n}", root, ts=f"2026-11-24T07:00:{n:02d}.200000Z"),
+            start(root, ts=f"{second}.000000Z"),
+            start(child, root, ts=f"{second}.100000Z", inputs={"n": n}),
+            chunk(child, 0, f"tok{n}", root, ts=f"{second}.200000Z"),
             end(child, "error" if failed else "ok", root, chunk_count=1, outputs=f"out{n}"),
             end(root, trace=root),
         ]
@@ -724,6 +726,99 @@ def test_a_late_event_brings_its_trace_back_into_memory(tmp_path: Path) -> None:
         [c.run_id for c in late.parent.sorted_children()],
     )  # type: ignore[union-attr]
     assert 0 == store.summary(reader).orphans
+
+
+def _cold_store(tmp_path: Path, files: int, per_file: int) -> tuple[RunStore, DirectoryReader]:
+    """*files* files of *per_file* traces each, read, and all but the newest 2 moved out."""
+    for f in range(files):
+        _traces(tmp_path, per_file, f"trace-{f}.jsonl", first=f * per_file)
+    reader = DirectoryReader(tmp_path)
+    store = RunStore(window=2)
+    for batch in reader.poll():
+        store.add_batch(batch)
+    store.evict()
+    return store, reader
+
+
+def test_traces_whose_files_are_gone_leave_the_index(tmp_path: Path) -> None:
+    """forget_gone_files drops the traces out of memory whose file was deleted: they could be
+    counted but never listed again; the others are still listed and found by a late event."""
+    store, reader = _cold_store(tmp_path, files=3, per_file=10)
+    assert (30, 28) == (store.trace_count, store._cold.live)
+    assert 0 == store.forget_gone_files()  # every file still there
+
+    (tmp_path / "trace-0.jsonl").unlink()
+    list(reader.poll())
+    dropped = store.forget_gone_files()
+
+    assert 10 == dropped
+    listed = [root.run_id for root in store.traces()]
+    assert (20, 20) == (store.trace_count, len(listed))
+    assert [uid(2 * n + 1) for n in reversed(range(10, 30))] == listed
+    survivor = uid(21)  # the oldest trace of the second file: out of memory
+    assert survivor not in store.runs
+    with (tmp_path / "trace-1.jsonl").open("ab") as f:
+        f.write(orjson.dumps(start(uid(9999), survivor, ts="2026-11-24T07:01:00.000000Z")) + b"\n")
+    for batch in reader.poll():
+        store.add_batch(batch)
+    assert survivor == store.runs[uid(9999)].parent.run_id  # type: ignore[union-attr]
+
+
+def test_the_cold_table_is_compacted_once_most_of_it_is_dropped(tmp_path: Path) -> None:
+    """Dropping most rows rebuilds the columns: fewer bytes, same order, ids and spans."""
+    store, reader = _cold_store(tmp_path, files=4, per_file=400)
+    cold = store._cold
+    before = cold.nbytes()
+    for f in range(3):
+        (tmp_path / f"trace-{f}.jsonl").unlink()
+    list(reader.poll())
+
+    assert 1200 == store.forget_gone_files()
+
+    assert (398, 398) == (cold.live, len(cold.order))  # compacted: no dropped rows left
+    assert cold.nbytes() < before / 2
+    listed = store.traces(newest_first=False)
+    assert [uid(2 * n + 1) for n in range(1200, 1600)] == [root.run_id for root in listed]
+    assert ({"n": 1200}, "out1200") == (listed[0].children[0].inputs, listed[0].children[0].outputs)
+    assert [0] == cold.find(uid(2401))
+
+
+def test_spans_that_do_not_pack_are_kept_as_they_are() -> None:
+    """A span with a file id or offset too large to pack in one integer comes back unchanged."""
+    from array import array
+
+    from jsontrace.store import RunRecord, _ColdTraces
+
+    cold = _ColdTraces()
+    packed = array("q", [3, 100, 200, 4, 0, 50])
+    huge = array("q", [1, 1 << 41, (1 << 41) + 10])
+    many = array("q", [1 << 30, 5, 9])
+    for spans in (packed, huge, many):
+        cold.add(RunRecord(uid(len(cold.order) + 1)), spans)
+
+    assert [packed, huge, many] == [cold.spans_of(i) for i in range(3)]
+
+
+def test_a_late_event_revives_only_its_own_trace_when_hashes_collide(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Id hashes are 32 bits: a trace whose id hashes alike stays out of memory."""
+    import jsontrace.store as store_module
+
+    monkeypatch.setattr(store_module, "_hash32", lambda text: 7)
+    path = _traces(tmp_path, 20)
+    reader = DirectoryReader(tmp_path)
+    store = RunStore(window=2)
+    for batch in reader.poll():
+        store.add_batch(batch)
+    store.evict()
+    with path.open("ab") as f:
+        f.write(orjson.dumps(start(uid(999), uid(1), ts="2026-11-24T07:01:00.000000Z")) + b"\n")
+    for batch in reader.poll():
+        store.add_batch(batch)
+
+    assert uid(1) == store.runs[uid(999)].parent.run_id  # type: ignore[union-attr]
+    assert (3, 17) == (len(store.roots), store._cold.live)
 
 
 def test_discard_forgets_whole_trees_and_later_events_start_afresh() -> None:

@@ -47,5 +47,5 @@ def test_viewer_load_quick_prints_every_row() -> None:
     ):
         assert row in out, out
     assert "2,040 / 204 / 34" in out, out  # 34 traces of 60 events and 6 runs each
-    assert "(0 files opened;" in out, out  # an idle viewer's rescans open nothing
+    assert "(0 files opened," in out, out  # an idle viewer's rescans open nothing
     assert "no traces seen" not in out, out

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import itertools
 import os
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -220,3 +222,55 @@ async def test_an_idle_viewer_opens_no_file_on_its_rescans(
         # Only the file that changed: read for its new lines, and again for the new
         # trace's row (its input preview is a value, read from the file when shown).
         assert {"trace-007.jsonl"} == {name for name in opened if name.endswith(".jsonl")}
+
+
+async def test_traces_out_of_memory_whose_file_is_deleted_leave_the_count(
+    trace_dir: Path, make_app: Callable[..., TraceViewer], fast_rescans: None
+) -> None:
+    """A deleted file's traces that left memory cannot be read again: they leave the count too."""
+    old = TraceFiles(trace_dir, name="trace-20261124T064931Z-box-1-00000.jsonl")
+    for n in range(30):
+        old.trace(f"old{n:02d}", children=1)
+    new = TraceFiles(trace_dir, name="trace-20261124T064931Z-box-2-00000.jsonl")
+    new._ticks = itertools.count(100_000)  # later than every old trace
+    for n in range(30):
+        new.trace(f"new{n:02d}", children=1)
+    app = make_app(limit=5, window=10)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        await wait_for(pilot, lambda: len(app.store.roots) <= 10 + 16, timeout=10)
+        assert 60 == app.store.trace_count
+
+        old.path.unlink()
+        await wait_for(pilot, lambda: app.store.trace_count == 30, timeout=10)
+        await wait_for(pilot, lambda: "… 25 older traces" in names(app)[-1], timeout=10)
+        assert 30 == len(app.store.traces())
+
+
+async def test_safety_net_rescans_back_off_while_they_find_nothing(
+    files: TraceFiles,
+    make_app: Callable[..., TraceViewer],
+    fast_rescans: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With watchdog hints working, each rescan that finds nothing doubles the wait for the next."""
+    monkeypatch.setattr(jsontrace_view.app, "RESCAN_MAX_INTERVAL_S", 0.8)
+    files.trace("first", children=0)
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        rescans: list[float] = []
+        poll = app.reader.poll
+
+        def counted() -> Any:
+            rescans.append(time.monotonic())
+            return poll()
+
+        monkeypatch.setattr(app.reader, "poll", counted)
+        await pilot.pause(3.0)  # 0.1 s apart without backing off: about 30 rescans
+        gaps = [b - a for a, b in itertools.pairwise(rescans)]
+        assert 3 <= len(rescans) <= 8
+        assert gaps[-1] >= 0.6
+
+        files.trace("second", children=0)  # still found at once, by its hint
+        await wait_for(pilot, lambda: "second" in names(app), timeout=5)

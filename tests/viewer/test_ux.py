@@ -636,6 +636,37 @@ async def test_a_young_trace_shows_its_age_and_the_age_moves_on(
         await wait_for(pilot, lambda: labels(app)[0].startswith("✓   5s ago  t"))
         now[0] = start + 125
         await wait_for(pilot, lambda: labels(app)[0].startswith("✓   2m ago  t"))
+        now[0] = start + 3605  # past the hour: the clock time, not a frozen "59m ago"
+        await wait_for(pilot, lambda: labels(app)[0].startswith("✓ 06:49:00  t"))
+
+
+async def test_an_idle_screen_redraws_a_row_only_when_its_age_text_changes(
+    files: TraceFiles, make_app: Callable[..., TraceViewer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ticks within the same minute of a trace's age redraw no row; the next minute redraws it."""
+    files.trace("t", children=0)
+    now = [0.0]
+    app = make_app(clock=lambda: now[0])
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        start = app.store.get("t").started_at  # type: ignore[union-attr]
+        assert start is not None
+        now[0] = start + 125
+        await wait_for(pilot, lambda: labels(app)[0].startswith("✓   2m ago  t"))
+        tree = app.query_one(RunTree)
+        redrawn: list[list[str]] = []
+        refresh = tree.refresh_runs
+        monkeypatch.setattr(
+            tree,
+            "refresh_runs",
+            lambda runs: (redrawn.append([r.run_id for r in runs]), refresh(runs)),
+        )
+        now[0] = start + 150
+        await pilot.pause(2.5)  # two ticks or more
+        assert [] == [ids for ids in redrawn if ids]
+        now[0] = start + 185
+        await wait_for(pilot, lambda: labels(app)[0].startswith("✓   3m ago  t"))
+        assert ["t"] in redrawn
 
 
 def test_help_lists_every_key_the_app_binds() -> None:

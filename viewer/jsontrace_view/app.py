@@ -13,9 +13,12 @@ Memory stays bounded: the store keeps an index, not values (those are read
 from the files when a run is shown), and once loaded the worker moves finished
 traces beyond the newest :attr:`TraceViewer.window` out of memory
 (:meth:`jsontrace.store.RunStore.evict`); the tree holds only the runs it shows.
+Traces out of memory whose files are deleted (the writer's retention) leave
+the store too, so with retention the whole is bounded by what is on disk.
 CPU stays low when idle: the safety-net rescan opens only files that changed,
-and is spaced out so that it takes at most :data:`RESCAN_CPU_SHARE` of a core
-(a directory of 100,000 files takes a while to list).
+is spaced out so that it takes at most :data:`RESCAN_CPU_SHARE` of a core (a
+directory of 100,000 files takes a while to list), and backs off while hints
+work and it finds nothing; rows redraw their age only when its text changes.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from jsontrace.store import ERROR, RUNNING, RunRecord, RunStore, bulk_load, root
 
 from . import _takeaway
 from ._search import Search
-from .messages import DataReady, Loaded, LoadProgress, Notice
+from .messages import DataReady, Loaded, LoadProgress, Notice, TracesDropped
 from .watch import RESCAN, DirectoryWatcher, Hints
 from .widgets import HelpScreen, PagerScreen, RunDetail, RunTree, StatusBar, Waterfall
 from .widgets.detail import document
@@ -64,6 +67,9 @@ POLL_INTERVAL_S = 0.25
 #: A rescan is spaced out so that rescanning takes at most this share of a core
 #: (listing 100,000 files takes a fraction of a second).
 RESCAN_CPU_SHARE = 0.02
+#: While watchdog hints arrive, a safety-net rescan that finds nothing new doubles the
+#: wait before the next one, up to this (idle on 100,000 files, each rescan is a stat each).
+RESCAN_MAX_INTERVAL_S = 32.0
 #: The shortest time between two reads; hints arriving meanwhile are merged.
 MIN_READ_INTERVAL_S = 0.02
 #: Runs whose deferred chunk lines are decoded per step when the reader has time (a few
@@ -162,6 +168,10 @@ class TraceViewer(App[None]):
         self.flush_interval = flush_interval
         # Chunk lines stay undecoded while the directory loads: most lines are chunks.
         self.reader = DirectoryReader(self.directory, defer_chunks=True)
+        self._files_gone = 0  # deleted + rewritten files seen by the reader (see _read)
+        #: Safety-net rescans done while tailing, and the CPU seconds they took (benchmarks).
+        self.rescans = 0
+        self.rescan_cpu = 0.0
         self.window = max(window, 2 * limit)
         self.store = RunStore(window=self.window)
         # Reentrant: the tree takes it to expand a node, also when the app already has it.
@@ -256,7 +266,7 @@ class TraceViewer(App[None]):
 
     def _tail(self, worker: Worker[None]) -> None:
         watcher = self._start_watching()
-        interval = POLL_INTERVAL_S if self.use_polling else RESCAN_INTERVAL_S
+        base = interval = POLL_INTERVAL_S if self.use_polling else RESCAN_INTERVAL_S
         next_scan = time.monotonic() + interval
         next_evict = 0.0
         unfrozen = False
@@ -272,11 +282,17 @@ class TraceViewer(App[None]):
                 now = time.monotonic()
                 if now >= next_scan:
                     cost = time.thread_time()
-                    if self._read(RESCAN):
+                    found = self._read(RESCAN)
+                    if found:
                         self.post_message(DataReady())
                     cost = time.thread_time() - cost
-                    next_scan = time.monotonic() + max(interval, cost / RESCAN_CPU_SHARE)
+                    self.rescans += 1
+                    self.rescan_cpu += cost
                     watcher = self._check_watcher(watcher)
+                    # Only a safety net while hints work: back off while it finds nothing.
+                    backoff = not found and watcher is not None
+                    interval = min(interval * 2, RESCAN_MAX_INTERVAL_S) if backoff else base
+                    next_scan = time.monotonic() + max(interval, cost / RESCAN_CPU_SHARE)
                 if settling:
                     self._settle_some()
                 elif now >= next_evict:
@@ -340,6 +356,14 @@ class TraceViewer(App[None]):
         except Exception as exc:  # a bug must not kill tailing silently
             self.post_message(Notice(f"reader error: {exc!r}"))
             time.sleep(0.5)
+        gone = self.reader.deleted_files + self.reader.truncations
+        if gone != self._files_gone:
+            # Traces out of memory whose files went cannot be listed again: drop them.
+            self._files_gone = gone
+            with self.store_lock:
+                dropped = self.store.forget_gone_files()
+            if dropped:
+                self.post_message(TracesDropped(dropped))
         self._post_notices()
         return read
 
@@ -384,6 +408,14 @@ class TraceViewer(App[None]):
         elif not self._flush_pending:
             self._flush_pending = True
             self.set_timer(wait, self.flush)
+
+    def on_traces_dropped(self, message: TracesDropped) -> None:
+        if self._matching is not None:
+            self.rebuild()  # the search's matches may include some of them: search again
+            return
+        with self.store_lock:
+            self._update_hidden()
+        self._update_status()
 
     @property
     def notice(self) -> str:

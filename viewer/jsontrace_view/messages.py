@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-__all__ = ["DataReady", "LoadProgress", "Loaded", "Notice"]
+__all__ = ["DataReady", "LoadProgress", "Loaded", "Notice", "TracesDropped"]
 
 
 @dataclass
@@ -45,3 +45,10 @@ class Notice(Message):
     """Something the user should know: a file truncated or deleted, watching failed."""
 
     text: str
+
+
+@dataclass
+class TracesDropped(Message):
+    """Traces out of memory left the store with their files: counts and searches change."""
+
+    count: int

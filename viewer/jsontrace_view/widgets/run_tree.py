@@ -29,6 +29,15 @@ MATCH_STYLE = "on #4a4a00"
 RunNode = TreeNode[str]
 
 
+def _age_text(age: float) -> int:
+    """Which text :func:`jsontrace.render.format_started` shows for an age (equal: the same)."""
+    if 0 <= age < 60:
+        return int(age)  # seconds
+    if 0 <= age < 3600:
+        return 60 + int(age // 60)  # minutes
+    return -1  # the clock time, which does not move
+
+
 class RunTree(Tree[str]):
     """A :class:`~textual.widgets.Tree` of runs that the app updates in batches.
 
@@ -85,6 +94,7 @@ class RunTree(Tree[str]):
         self._root_keys: dict[str, Key] = {}
         self._hidden = 0  # traces that qualify but are older than the `limit` shown
         self._now: float | None = None  # the clock reading of the repaint in progress
+        self._live_at: float | None = None  # the clock reading of the last refresh_live
         self._more_node: RunNode | None = None
         self._note: RunNode | None = None
         self._was_expanded: set[str] = set()  # runs expanded before the last show_roots()
@@ -336,18 +346,25 @@ class RunTree(Tree[str]):
     def refresh_live(self) -> None:
         """Update the labels of running runs (their durations grow) and of young traces on screen.
 
-        A trace's row says how long ago it started while that is under an hour;
-        only the rows on screen are redrawn for it. One clock reading for all.
+        A trace's row says how long ago it started while that is under an hour
+        (in seconds for the first minute, then in minutes); only the rows on
+        screen whose age text changed since the last call are redrawn for it,
+        so an idle screen of older traces redraws one row in a while, not every
+        row every second. One clock reading for all.
         """
         with self.one_clock_reading():
             runs = self.running()
-            now = self._now
+            now, before = self._now, self._live_at
+            self._live_at = now
             if now is not None:
                 top = self.scroll_offset.y
                 for line in self._tree_lines[top : top + self.size.height]:
                     run = self.runs.get(line.node.data or "")
                     started = run.started_at if run is not None and run.parent is None else None
-                    if run is not None and started is not None and 0 <= now - started < 3600:
+                    if run is None or started is None:
+                        continue
+                    age = now - started
+                    if before is None or _age_text(age) != _age_text(before - started):
                         runs.append(run)
             self.refresh_runs(runs)
 
