@@ -2141,7 +2141,7 @@ class _ColdTraces:
     Traces whose every line is in a file that is gone (deleted, replaced,
     rewritten) can never be read again: :meth:`forget` drops them, and the
     columns are compacted once most rows are dropped. So with the writer's
-    retention (``configure(max_files=...)``) the table is bounded by what is
+    retention (``configure(max_segments=...)``) the table is bounded by what is
     on disk.
     """
 
