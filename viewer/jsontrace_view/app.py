@@ -14,7 +14,7 @@ from the files when a run is shown), and once loaded the worker moves finished
 traces beyond the newest :attr:`TraceViewer.window` out of memory
 (:meth:`jsontrace.store.RunStore.evict`); the tree holds only the runs it shows.
 Traces out of memory whose files are deleted (the writer's retention) leave
-the store too, so with retention the whole is bounded by what is on disk.
+the store too, so with retention their index is bounded by what is on disk.
 CPU stays low when idle: the safety-net rescan opens only files that changed,
 is spaced out so that it takes at most :data:`RESCAN_CPU_SHARE` of a core (a
 directory of 100,000 files takes a while to list), and backs off while hints
