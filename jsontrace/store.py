@@ -1847,13 +1847,19 @@ class RunStore:
             key=_time_and_id,
             reverse=newest_first,
         )
-        for _, _, item in merged:
-            if isinstance(item, RunRecord):
-                yield item
-            else:
-                root = self._rebuild(item)
-                if root is not None:
-                    yield root
+        # Callers step through this with the store lock released in between: the rows
+        # stay where they are until it is done (forget() puts off compacting them).
+        cold.pinned += 1
+        try:
+            for _, _, item in merged:
+                if isinstance(item, RunRecord):
+                    yield item
+                else:
+                    root = self._rebuild(item)
+                    if root is not None:
+                        yield root
+        finally:
+            cold.pinned -= 1
 
     def count_traces(self, *, errors_only: bool = False) -> int:
         """How many traces there are (with an error inside, if *errors_only*), from the index."""
@@ -1867,8 +1873,12 @@ class RunStore:
             if not errors_only or root._flags & _F_ERROR_BELOW or root._status == ERROR:
                 yield root.run_id
         cold = self._cold
-        for index in cold.ordered(True, errors_only):
-            yield cold.id_of(index)
+        cold.pinned += 1  # rows stay put while the caller steps through (see iter_traces)
+        try:
+            for index in cold.ordered(True, errors_only):
+                yield cold.id_of(index)
+        finally:
+            cold.pinned -= 1
 
     def take_dirty(self) -> set[RunRecord]:
         """Runs changed since the last call (for the viewer's batched updates)."""
@@ -2162,6 +2172,9 @@ class _ColdTraces:
         self.spans = array("q")  # pairs: packed (file id, start), end
         self.odd_spans: dict[int, array[int]] = {}  # spans that do not pack (see _SHIFT)
         self.file_ids: set[int] = set()  # the files spans point into (forget() looks at them)
+        #: Iterations over rows in progress (RunStore.iter_traces): rows must not move meanwhile.
+        self.pinned = 0
+        self._compact_due = False
         self.live = 0
         self.totals: dict[str, int] = _Counter()
         self.samples: list[str] = []
@@ -2171,6 +2184,8 @@ class _ColdTraces:
         self._sorted: tuple[bool, bool, list[int]] | None = None
 
     def add(self, root: RunRecord, spans: array[int]) -> None:
+        if self._compact_due and not self.pinned:
+            self._compact()  # put off by forget() while an iteration ran
         index = len(self.order)
         self.order.append(root._order)
         raw = _uuid_bytes(root.run_id)
@@ -2274,7 +2289,9 @@ class _ColdTraces:
                 self.remove(index)
                 dropped += 1
         if len(self.order) - self.live > max(self.live, 1024):
-            self._compact()
+            self._compact_due = True  # done now, or by the next add() once no iteration runs
+            if not self.pinned:
+                self._compact()
         return dropped
 
     def _compact(self) -> None:
@@ -2297,6 +2314,7 @@ class _ColdTraces:
         self.odd_ids = {moved[i]: text for i, text in self.odd_ids.items() if moved[i] >= 0}
         self.odd_spans = {moved[i]: sp for i, sp in self.odd_spans.items() if moved[i] >= 0}
         self._sorted = None
+        self._compact_due = False
 
     def nbytes(self) -> int:
         """Bytes held by the columns (at their allocated size; the rare odd rows not counted)."""

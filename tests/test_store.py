@@ -783,6 +783,30 @@ def test_the_cold_table_is_compacted_once_most_of_it_is_dropped(tmp_path: Path) 
     assert [0] == cold.find(uid(2401))
 
 
+def test_rows_do_not_move_under_an_iteration_in_progress(tmp_path: Path) -> None:
+    """A walk over the traces (the lock released between steps) sees the right traces though
+    files go meanwhile: compacting waits until no walk runs, then happens."""
+    store, reader = _cold_store(tmp_path, files=4, per_file=400)
+    walk = store.iter_traces(newest_first=False)
+    first = [next(walk).run_id for _ in range(3)]
+    for f in range(3):
+        (tmp_path / f"trace-{f}.jsonl").unlink()
+    list(reader.poll())
+
+    assert 1200 == store.forget_gone_files()
+    assert 1598 == len(store._cold.order)  # not compacted: a walk is in progress
+
+    rest = [root.run_id for root in walk]
+    assert [uid(2 * n + 1) for n in range(3)] == first
+    assert [uid(2 * n + 1) for n in range(1200, 1600)] == rest
+    _traces(tmp_path, 20, "trace-9.jsonl", first=2000)  # more traces, and more leave memory
+    for batch in reader.poll():
+        store.add_batch(batch)
+    store.evict()
+    assert (418, 418) == (store._cold.live, len(store._cold.order))  # compacted now
+    assert [0] == store._cold.find(uid(2401))
+
+
 def test_spans_that_do_not_pack_are_kept_as_they_are() -> None:
     """A span with a file id or offset too large to pack in one integer comes back unchanged."""
     from array import array
