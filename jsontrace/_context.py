@@ -75,6 +75,9 @@ class Scope:
 #: Set once any ``tracing_context(enabled=True)`` block was entered in this process: only
 #: then does a call made with tracing switched off look for one (one check, not a lookup).
 forcing = False
+#: Tracing is off (``configure(enabled=False)``) and ``forcing`` is not set: a traced call
+#: reads this one flag and runs the function (kept by jsontrace._decorator).
+off = False
 
 current_run: contextvars.ContextVar[Run | None] = contextvars.ContextVar(
     "jsontrace_current_run", default=None

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, overload
 
 from . import _context
-from ._config import CONFIG
+from ._config import CONFIG, on_change
 from ._context import current_run
 from ._errors import safe_repr
 from ._generators import GeneratorFunction, adrive, drive
@@ -34,6 +34,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 _LANGSMITH_EXTRA = "langsmith_extra"
 
 
+def _update_off() -> None:
+    """Keep ``_context.off`` true exactly when tracing is off and nothing can force it on."""
+    _context.off = not CONFIG.enabled and not _context.forcing
+
+
+on_change(_update_off)
+_update_off()
+
+
 # -- wrappers --------------------------------------------------------------------------
 
 
@@ -41,7 +50,10 @@ def _wrap_function(fn: Callable[..., Any], spec: Spec) -> Callable[..., Any]:
     @functools.wraps(fn)
     def traced(*args: Any, **kwargs: Any) -> Any:
         extra = kwargs.pop(_LANGSMITH_EXTRA, None) if kwargs else None
-        # spec.active() inlined: these lines are the whole cost of a call with tracing off.
+        # spec.active() inlined: these lines are the whole cost of a call with tracing off
+        # (the first, one flag, is all of it when tracing is off and nothing forces it on).
+        if _context.off and spec.enabled is None:
+            return fn(*args, **kwargs)
         if not (CONFIG.enabled if spec.enabled is None else spec.enabled) and (
             spec.enabled is not None or not _context.forcing or not tracing_forced()
         ):
@@ -67,6 +79,8 @@ def _wrap_coroutine_function(fn: Callable[..., Any], spec: Spec) -> Callable[...
     @functools.wraps(fn)
     async def traced(*args: Any, **kwargs: Any) -> Any:
         extra = kwargs.pop(_LANGSMITH_EXTRA, None) if kwargs else None
+        if _context.off and spec.enabled is None:
+            return await fn(*args, **kwargs)
         if not (CONFIG.enabled if spec.enabled is None else spec.enabled) and (
             spec.enabled is not None or not _context.forcing or not tracing_forced()
         ):

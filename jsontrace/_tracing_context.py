@@ -210,6 +210,7 @@ class tracing_context(AsyncWith[None]):
             enabled = outer.enabled
         if enabled is True:
             _context.forcing = True
+            _context.off = False
         project = self._project_name or (outer.project_name if outer is not None else None)
         return Scope(
             entry=current,
