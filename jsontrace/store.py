@@ -2137,7 +2137,7 @@ _NO_RUN: Final[Any] = object()
 
 
 class _ColdTraces:
-    """Traces moved out of memory, in columns: about 70 bytes each.
+    """Traces moved out of memory, in columns: about 55 bytes each.
 
     Per trace: its root's sort time (``order``, 8 bytes), id (16 bytes when it
     is a UUID, as the writer's are), status and "error inside" flag (1), and
@@ -2317,7 +2317,7 @@ class _ColdTraces:
         self._compact_due = False
 
     def nbytes(self) -> int:
-        """Bytes held by the columns (at their allocated size; the rare odd rows not counted)."""
+        """Bytes the columns use (arrays over-allocate a little more; the rare odd rows not counted)."""
         columns = (
             self.order,
             self.span_at,
