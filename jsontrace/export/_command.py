@@ -168,6 +168,23 @@ def _stopping_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def _await_directory(directory: Path, interval: float, stop: threading.Event) -> bool:
+    """Wait for *directory* to appear; False if stopped first (SIGTERM, SIGINT).
+
+    The library makes its directory when it writes its first event, so a follower started
+    beside the app (a sidecar, a second terminal) usually starts first. The state file's
+    default place is inside the directory, so nothing else can begin before it exists.
+    """
+    _say(f"{directory} does not exist yet; waiting for it (the app makes it on its first event)")
+    with _stopping_on_signals(stop):
+        while not directory.exists():
+            if stop.wait(max(interval, 0.05)):
+                return False
+    if not directory.is_dir():
+        raise _Usage(f"{directory} appeared, but it is not a directory")
+    return True
+
+
 def _report(summary: Summary, sink: Sink, elapsed: float) -> None:
     where = "written to" if isinstance(sink, JsonLinesSink) else "sent to"
     line = (
@@ -219,12 +236,17 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     directory: Path = args.directory
+    stop = threading.Event()
     if not directory.is_dir():
-        what = "does not exist" if not directory.exists() else "is not a directory"
-        raise _Usage(
-            f"{directory} {what}; give the directory your app writes traces to "
-            "(JSONTRACE_DIR, default ./logs)"
-        )
+        if directory.exists() or not args.follow or args.otlp is None:
+            what = "does not exist" if not directory.exists() else "is not a directory"
+            raise _Usage(
+                f"{directory} {what}; give the directory your app writes traces to "
+                "(JSONTRACE_DIR, default ./logs)"
+            )
+        if not _await_directory(directory, args.interval, stop):
+            _say(f"stopped before {directory} appeared; nothing was sent")
+            return 0
     if args.otlp is None:
         if args.trace is None:
             raise _Usage(
@@ -250,7 +272,6 @@ def _run(args: argparse.Namespace) -> int:
             state.save()  # a place it cannot be written is found now, before anything is sent
         except StateError as exc:
             raise _Usage(str(exc)) from None
-    stop = threading.Event()
     service = _service_name(directory, args.service)
     try:
         sink = _sink(args, service, stop, append=state is not None)

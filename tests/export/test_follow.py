@@ -125,6 +125,41 @@ def test_sigterm_and_sigint_stop_after_the_current_batch_and_keep_the_state(
     assert 6 == len(otlp.span_ids()) == len(set(otlp.span_ids()))
 
 
+def test_follow_waits_for_a_directory_the_app_has_not_made_yet(
+    tmp_path: Path, otlp: FakeOtlp
+) -> None:
+    """The library makes its directory on the first event, so a follower started first (a
+    sidecar) waits for it, saying so once, then ships what comes; SIGTERM while it waits
+    exits 0. A path that exists but is not a directory is still refused at once."""
+    logs, state = tmp_path / "logs", tmp_path / "state.json"
+    exporter = follow(logs, otlp.url, state)
+    assert exporter.stderr is not None
+    first = exporter.stderr.readline()
+    write_app_traces(logs)
+    try:
+        assert otlp.wait_spans(6), "the follower sent nothing"
+        code, err = stop(exporter)
+    finally:
+        if exporter.poll() is None:
+            exporter.kill()
+            exporter.wait()
+    waiting = follow(tmp_path / "never", otlp.url, tmp_path / "never.json")
+    assert waiting.stderr is not None
+    waiting.stderr.readline()
+    quiet_code, _ = stop(waiting)
+    (tmp_path / "file").write_text("")
+    not_a_directory = follow(tmp_path / "file", otlp.url, tmp_path / "file.json")
+
+    assert first.startswith(f"jsontrace export: {logs} does not exist yet; waiting for it")
+    assert 0 == code, err
+    assert "span(s) of" in err.splitlines()[-1]
+    assert 6 == len(set(otlp.span_ids()))
+    assert 0 == quiet_code
+    assert 2 == not_a_directory.wait(timeout=60)
+    assert not_a_directory.stderr is not None
+    assert "is not a directory" in not_a_directory.stderr.read()
+
+
 def test_sigterm_while_waiting_to_retry_stops_at_once(tmp_path: Path, otlp: FakeOtlp) -> None:
     """The receiver answers 503 forever: --follow keeps trying (saying so once); SIGTERM ends
     the wait, exit status 0, and the batch stays unsent in the state."""
