@@ -150,6 +150,34 @@ async def test_finished_traces_leave_memory_and_the_tree_keeps_only_what_it_show
         assert "… 50 older traces (m: show more)" == str(tree.root.children[-1].label.plain)
 
 
+async def test_memory_stays_bounded_while_a_read_cannot_catch_up(
+    files: TraceFiles, trace_dir: Path, make_app: Callable[..., TraceViewer]
+) -> None:
+    """A writer faster than the reader makes one read last as long as the flood: traces leave
+    memory during it, not only between reads (which may never come)."""
+    files.trace("first", children=0)
+    app = make_app(limit=5, window=10, watch=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        for n in range(300):
+            files.trace(f"t{n:03d}", children=2)
+        app.reader.block_size = 4096  # many batches, as a long flood gives
+        most = 0
+        add_batch = app.store.add_batch
+
+        def counting(batch: Any) -> None:
+            nonlocal most
+            add_batch(batch)
+            most = max(most, len(app.store.roots))
+
+        app.store.add_batch = counting  # type: ignore[method-assign]
+        with app.store_lock:  # the tail worker waits: this read is the only one
+            assert app._read(frozenset({files.path.name}))
+
+        assert 301 == app.store.trace_count
+        assert most <= 10 + 16 + 30, most  # the window, its slack, and one batch of traces
+
+
 async def test_search_sort_and_overview_reach_traces_that_left_memory(
     files: TraceFiles, make_app: Callable[..., TraceViewer]
 ) -> None:

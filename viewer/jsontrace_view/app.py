@@ -176,6 +176,7 @@ class TraceViewer(App[None]):
         self.store = RunStore(window=self.window)
         # Reentrant: the tree takes it to expand a node, also when the app already has it.
         self.store_lock = threading.RLock()
+        self._unfrozen = False  # whether gc.unfreeze() ran after the first eviction
         self.hints = Hints()
         self.loaded = False
         # None: follow if the newest trace is still running once loaded, or there is none.
@@ -269,7 +270,6 @@ class TraceViewer(App[None]):
         base = interval = POLL_INTERVAL_S if self.use_polling else RESCAN_INTERVAL_S
         next_scan = time.monotonic() + interval
         next_evict = 0.0
-        unfrozen = False
         try:
             while not worker.is_cancelled and not self.hints.closed:
                 settling = self.store.unsettled > 0
@@ -298,11 +298,7 @@ class TraceViewer(App[None]):
                 elif now >= next_evict:
                     next_evict = now + 1.0
                     with self.store_lock:
-                        moved = self.store.evict()
-                    if moved and not unfrozen:
-                        # What loading froze (see bulk_load) can be collected once out of memory.
-                        unfrozen = True
-                        gc.unfreeze()
+                        self._evict()  # also between reads, once a second
                 # Under a flood every write is a hint: pausing a moment lets one read
                 # take many lines (and leaves the GIL to the UI thread meanwhile).
                 time.sleep(MIN_READ_INTERVAL_S)
@@ -349,10 +345,10 @@ class TraceViewer(App[None]):
         read = False
         try:
             if names is RESCAN or not names:
-                read = self._ingest(self.reader.poll())
+                read = self._ingest(self.reader.poll(), evict=True)
             else:
                 for name in sorted(names):
-                    read = self._ingest(self.reader.read_file(name)) or read
+                    read = self._ingest(self.reader.read_file(name), evict=True) or read
         except Exception as exc:  # a bug must not kill tailing silently
             self.post_message(Notice(f"reader error: {exc!r}"))
             time.sleep(0.5)
@@ -371,13 +367,28 @@ class TraceViewer(App[None]):
         for text in self.reader.take_notices():
             self.post_message(Notice(text))
 
-    def _ingest(self, batches: Iterable[Batch]) -> bool:
+    def _ingest(self, batches: Iterable[Batch], *, evict: bool = False) -> bool:
+        """Add *batches* to the store; with *evict*, keep it to its window after each one.
+
+        A writer faster than the reader makes one read last as long as the flood, so the
+        window is kept here, batch by batch, and not only between reads: ``evict`` costs
+        nothing until the traces in memory pass the window and its slack.
+        """
         read = False
         for batch in batches:
             with self.store_lock:
                 self.store.add_batch(batch)
+                if evict:
+                    self._evict()
             read = True
         return read
+
+    def _evict(self) -> None:
+        """Move finished traces beyond the window out of memory (the caller holds the lock)."""
+        if self.store.evict() and not self._unfrozen:
+            # What loading froze (see bulk_load) can be collected once out of memory.
+            self._unfrozen = True
+            gc.unfreeze()
 
     # -- messages from the worker -------------------------------------------------
 
