@@ -302,3 +302,27 @@ async def test_safety_net_rescans_back_off_while_they_find_nothing(
 
         files.trace("second", children=0)  # still found at once, by its hint
         await wait_for(pilot, lambda: "second" in names(app), timeout=5)
+
+
+async def test_rows_wider_than_the_tree_end_in_an_ellipsis(
+    files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """Each row, indented or not, is cut to the tree's width with "…": no horizontal scrollbar,
+    and the scroll crop splits no row (whose split cache a busy directory filled)."""
+    files.trace("first " + "x" * 200, children=0)
+    app = make_app()
+    async with app.run_test(size=(80, 30)) as pilot:
+        await loaded(pilot)
+        tree = app.query_one(RunTree)
+        for n in range(40):
+            files.trace(f"wide{n:02d} " + "y" * 200, children=1)
+        await wait_for(pilot, lambda: app.store.trace_count == 41)
+        await pilot.press("enter")  # a child row, indented by its guide
+        await pilot.pause(0.3)
+        shown = [line.node for line in tree._tree_lines]
+        room = tree.size.width - tree.styles.scrollbar_size_vertical
+
+        assert not tree.show_horizontal_scrollbar
+        assert tree.virtual_size.width <= room
+        assert all(tree.get_label_width(node) <= room for node in shown)
+        assert "…" in str(tree.render_label(shown[0], tree.rich_style, tree.rich_style).plain)

@@ -89,7 +89,10 @@ class RunTree(Tree[str]):
         # Runs that expand_subtree() opened: when they get (more) children, those open
         # too, so a trace opened by follow or expand-all stays open down to its leaves.
         self._opened: set[str] = set()
-        self._fresh: set[str] = set()  # nodes created since the last refresh_runs()
+        # Nodes created since the last refresh_runs(), with the clock reading their label used
+        # (None: a reading of its own). Only a label made with the current reading is current:
+        # a node made by show_roots() between two ticks is not, at the next tick.
+        self._fresh: dict[str, float | None] = {}
         self._keys: list[Key] = []  # shown roots' sort keys, ascending (oldest first)
         self._root_keys: dict[str, Key] = {}
         self._hidden = 0  # traces that qualify but are older than the `limit` shown
@@ -106,15 +109,39 @@ class RunTree(Tree[str]):
         return label if isinstance(label, Text) else Text(label)
 
     def render_label(self, node: RunNode, base_style: Style, style: Style) -> Text:
-        """Top-level leaves get a blank where traces have the arrow, so labels line up."""
+        """Top-level leaves get a blank where traces have the arrow, so labels line up; a
+        label wider than the room left of its guides ends in "…" (see :meth:`_room`)."""
         label = super().render_label(node, base_style, style)
         if not node.allow_expand and node.parent is self.root:
             label = Text.assemble("  ", label)
+        room = self._room(node)
+        if room and label.cell_len > room:
+            label.truncate(room, overflow="ellipsis")
         return label
 
     def get_label_width(self, node: RunNode) -> int:
         # The default renders every label on each rebuild; the label length is enough.
-        return node.label.cell_len + 2  # type: ignore[union-attr]  # always Text here
+        width: int = node.label.cell_len + 2  # type: ignore[union-attr]  # always Text here
+        room = self._room(node)
+        return min(width, room) if room else width
+
+    def _room(self, node: RunNode) -> int:
+        """The cells a label of *node* has right of its guides; 0 before the tree has a size.
+
+        Rows are cut here, not by the scroll crop: cut there, every row's last segment is
+        split by Rich's ``Segment._split_cells``, whose cache (16,384 entries, ~700 bytes
+        each) a busy directory fills with rows seen once, and a horizontal scrollbar
+        takes a line to show what the detail pane shows anyway.
+        """
+        # The vertical scrollbar's cells are kept free whether it shows or not: it comes and
+        # goes as traces expand, and rows measured for the wider room would then overflow.
+        width = self.size.width - self.styles.scrollbar_size_vertical
+        if width <= 0:
+            return 0
+        depth, parent = 0, node.parent
+        while parent is not None and parent is not self.root:
+            depth, parent = depth + 1, parent.parent
+        return max(1, width - depth * self.guide_depth)
 
     @contextlib.contextmanager
     def one_clock_reading(self) -> Iterator[None]:
@@ -276,7 +303,7 @@ class RunTree(Tree[str]):
         )
         self.nodes[run.run_id] = node
         self.runs[run.run_id] = run
-        self._fresh.add(run.run_id)
+        self._fresh[run.run_id] = self._now
         return node
 
     def populate(self, node: RunNode) -> None:
@@ -311,8 +338,8 @@ class RunTree(Tree[str]):
             node = self.nodes.get(run.run_id)
             if node is None:
                 continue
-            if run.run_id in self._fresh:  # made this tick: its label is current
-                continue
+            if self._now is not None and self._fresh.get(run.run_id) == self._now:
+                continue  # made this tick: its label is current
             label = self.label_for(run)
             if label != node.label:
                 # set_label() schedules one repaint callback per node; with hundreds of
