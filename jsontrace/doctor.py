@@ -64,7 +64,9 @@ class Report:
 
     def summary(self) -> str:
         """A short plain-text report, one fact per line; everything from the files made printable."""
-        finished = ", ".join(f"{count} {status}" for status, count in sorted(self.statuses.items()))
+        finished = ", ".join(
+            f"{count:,} {status}" for status, count in sorted(self.statuses.items())
+        )
         lines = [
             f"directory   {printable(str(self.directory))}",
             f"files       {self.files:,}"

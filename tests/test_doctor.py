@@ -209,3 +209,11 @@ def test_doctor_counts_with_the_store(tmp_path: Path) -> None:
 
     assert (2, 4) == (summary.bad_lines, summary.corruption)  # + a repeat, a wrong count
     assert (summary.bad_lines, summary.corruption) == (report.bad_lines, report.problem_count)
+
+
+def test_the_runs_line_groups_the_digits_of_every_count(tmp_path: Path) -> None:
+    """The runs line groups the digits of its counts by status, like every other count."""
+    events = [e for n in range(1200) for e in (start(f"r{n}"), end(f"r{n}"))]
+    (tmp_path / "t.jsonl").write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in events))
+
+    assert "runs        1,200 (1,200 ok)" in check(tmp_path).summary()
