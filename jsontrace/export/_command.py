@@ -176,10 +176,9 @@ def _await_directory(directory: Path, interval: float, stop: threading.Event) ->
     default place is inside the directory, so nothing else can begin before it exists.
     """
     _say(f"{directory} does not exist yet; waiting for it (the app makes it on its first event)")
-    with _stopping_on_signals(stop):
-        while not directory.exists():
-            if stop.wait(max(interval, 0.05)):
-                return False
+    while not directory.exists():
+        if stop.wait(max(interval, 0.05)):
+            return False
     if not directory.is_dir():
         raise _Usage(f"{directory} appeared, but it is not a directory")
     return True
@@ -227,16 +226,19 @@ def _print_trace(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``jsontrace export`` with parsed *args*; returns the exit status."""
+    stop = threading.Event()
     try:
-        return _run(args)
+        # One scope for the whole command: a signal is never met by the default handler
+        # between saying "waiting" (or "following") and the loop that honours it.
+        with _stopping_on_signals(stop):
+            return _run(args, stop)
     except _Usage as exc:
         _say(str(exc))
         return 2
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, stop: threading.Event) -> int:
     directory: Path = args.directory
-    stop = threading.Event()
     if not directory.is_dir():
         if directory.exists() or not args.follow or args.otlp is None:
             what = "does not exist" if not directory.exists() else "is not a directory"
@@ -288,23 +290,22 @@ def _run(args: argparse.Namespace) -> int:
     )
     started = time.monotonic()
     try:
-        with _stopping_on_signals(stop):
-            if args.follow:
-                _say(
-                    f"following {directory}, sending to {sink.name}; "
-                    "SIGTERM or SIGINT stops it after the batch under way"
-                )
-            try:
-                summary = exporter.run(follow=args.follow, interval=args.interval, stop=stop)
-            except SinkError as exc:
-                if stop.is_set():  # stopped while a batch waited to be tried again
-                    _say(f"stopped: {exc}{_before(exporter.summary, state)}")
-                    return 0
-                _say(f"{exc}{_before(exporter.summary, state)}")
-                return 1
-            except StateError as exc:
-                _say(str(exc))
-                return 2
+        if args.follow:
+            _say(
+                f"following {directory}, sending to {sink.name}; "
+                "SIGTERM or SIGINT stops it after the batch under way"
+            )
+        try:
+            summary = exporter.run(follow=args.follow, interval=args.interval, stop=stop)
+        except SinkError as exc:
+            if stop.is_set():  # stopped while a batch waited to be tried again
+                _say(f"stopped: {exc}{_before(exporter.summary, state)}")
+                return 0
+            _say(f"{exc}{_before(exporter.summary, state)}")
+            return 1
+        except StateError as exc:
+            _say(str(exc))
+            return 2
     finally:
         sink.close()
     _report(summary, sink, time.monotonic() - started)

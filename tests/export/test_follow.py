@@ -3,6 +3,7 @@ stops cleanly on SIGTERM/SIGINT, and keeps only traces in progress in memory."""
 
 from __future__ import annotations
 
+import argparse
 import signal
 import subprocess
 import sys
@@ -14,7 +15,8 @@ from typing import Any
 import orjson
 import pytest
 
-from jsontrace.export import Exporter, JsonLinesSink
+from jsontrace.export import Exporter, JsonLinesSink, _command
+from jsontrace.export._command import add_arguments
 from jsontrace.export._otlp_map import span_id_hex
 
 from .conftest import ROOT, jsontrace_cmd, write_app_traces
@@ -257,3 +259,34 @@ def test_the_state_is_saved_after_every_accepted_batch(tmp_path: Path) -> None:
     assert 2 == len(sent)
     assert span_ids_in(logs) == set(sent) | set(again)
     assert 4 == len(again) == len(set(again) - set(sent))
+
+
+def test_a_signal_the_moment_the_follower_says_it_waits_is_handled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A supervisor may stop the follower as soon as it has said anything. SIGTERM delivered
+    while "waiting for it" is written is the command's to handle (exit 0): it never reaches
+    the handler that was there before (for a real process, the default one, which kills)."""
+    logs = tmp_path / "logs"
+
+    def say(message: str) -> None:
+        if "waiting for it" in message:
+            signal.raise_signal(signal.SIGTERM)
+
+    def outside(signum: int, frame: object) -> None:
+        raise AssertionError("SIGTERM reached the handler from before the command")
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(
+        [str(logs), "--otlp", "http://127.0.0.1:9/v1/traces", "--follow",
+         "--state", str(tmp_path / "state.json"), "--interval", "0.05"]
+    )  # fmt: skip
+    monkeypatch.setattr(_command, "_say", say)
+    previous = signal.signal(signal.SIGTERM, outside)
+    try:
+        code = _command.run(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+    assert 0 == code
