@@ -912,6 +912,8 @@ MEASURES: dict[str, Callable[[Path], dict[str, Any]]] = {
     "live-viewer": observe_viewer,
     "live-tail": observe_tail,
 }
+#: The measures that run the app (the others time the library alone).
+APP_MEASURES = frozenset({"viewer", "idle", "live-viewer", "live-tail"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -943,6 +945,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.measure:
         kind, directory = args.measure
+        if kind in APP_MEASURES:
+            from jsontrace_view._memory import keep_large_blocks_apart
+
+            keep_large_blocks_apart()  # as jsontrace-view does before it starts the app
         print(json.dumps(MEASURES[kind](Path(directory))), flush=True)
         return 0
     if args.generate:

@@ -227,3 +227,22 @@ def test_the_demo_never_imports_a_users_package_from_the_current_directory(
     )
     assert 0 == done.returncode, done.stderr
     assert list(out.glob("trace-*.jsonl"))
+
+
+def test_the_allocator_policy_is_set_before_the_app_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """jsontrace-view fixes glibc's mmap threshold before the app reads anything (see _memory)."""
+    import jsontrace_view._memory
+    import jsontrace_view.app
+    from jsontrace_view import cli
+
+    calls: list[str] = []
+    monkeypatch.setattr(
+        jsontrace_view._memory, "keep_large_blocks_apart", lambda: calls.append("policy") or True
+    )
+    monkeypatch.setattr(jsontrace_view.app.TraceViewer, "run", lambda self: calls.append("app"))
+    monkeypatch.setattr(cli, "_not_a_terminal", lambda: None)
+
+    assert 0 == main([str(tmp_path)])
+    assert ["policy", "app"] == calls
