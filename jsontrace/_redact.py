@@ -577,7 +577,9 @@ class Redactor:
         # they are what _has_shape would test first anyway.
         return _may_hold_shape(text) and _has_shape(text)
 
-    def _is_secret_key(self, key: str) -> bool:
+    def _is_secret_key(self, key: object) -> bool:
+        # Keys that are not strings (``{0: ...}``) are written as their text: judge that.
+        key = key if isinstance(key, str) else str(key)
         verdict = self._key_cache.get(key)
         if verdict is None:
             verdict = self._key.search(key) is not None and _HARMLESS_KEYS.search(key) is None
