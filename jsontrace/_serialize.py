@@ -36,6 +36,8 @@ from collections.abc import Mapping
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
+
 from ._errors import safe_repr
 from .format import TRUNCATION_MARK
 
@@ -52,6 +54,19 @@ __all__ = [
 #: Below orjson's own recursion limit (254), so the careful walk always succeeds.
 MAX_DEPTH = 128
 _INT_LIMIT = 2**63
+
+
+def _key_text(key: object) -> str:
+    """A dict key as the renderer writes it (orjson's ``OPT_NON_STR_KEYS``: ``None`` is
+    "null", ``True`` "true", an enum its value), so a value cut here and one written
+    whole name their keys alike; ``str()`` for keys orjson refuses (tuples, objects)."""
+    try:
+        written: dict[str, None] = orjson.loads(
+            orjson.dumps({key: None}, option=orjson.OPT_NON_STR_KEYS)
+        )
+        return next(iter(written))
+    except BaseException:  # see the module docstring: nothing raised here reaches the app
+        return _safe_str(key)
 
 
 def _safe_str(value: object) -> str:
@@ -306,7 +321,7 @@ class _Walker:
         total, pairs = sized
         out: dict[Any, Any] = {}
         for key, item in itertools.islice(pairs, self.max_items):
-            name = key if isinstance(key, str) else _safe_str(key)
+            name = key if isinstance(key, str) else _key_text(key)
             out[self._str(name)] = self.walk(item, depth + 1)
         if total > self.max_items:
             if self.keep_rest:

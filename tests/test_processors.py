@@ -23,7 +23,8 @@ Events = Callable[[], list[dict[str, Any]]]
 def redact(event: dict[str, Any], redactor: Redactor | None = None) -> dict[str, Any]:
     """*event* after the redactor, as it would be written (rendered and parsed back)."""
     result = (redactor or Redactor())(None, "emit", dict(event))
-    parsed: dict[str, Any] = orjson.loads(orjson.dumps(result, default=processors.default))
+    rendered = orjson.dumps(result, default=processors.default, option=orjson.OPT_NON_STR_KEYS)
+    parsed: dict[str, Any] = orjson.loads(rendered)
     return parsed
 
 
@@ -206,6 +207,24 @@ def test_keys_with_escapes_in_json_are_still_found(key: str) -> None:
     """A key holding a character JSON escapes (newline, backslash) is still checked."""
     event = redact({"event": "run.start", "inputs": {key: "p"}})
     assert {key: REDACTED} == event["inputs"]
+
+
+@pytest.mark.parametrize(
+    "chunk",
+    [
+        {"": {0: False, None: "n", "api_key": "k"}},  # checked whole (rendered first)
+        {"a": "sk-" + "0" * 20, "": {0: False, None: "n", "api_key": "k"}},  # walked as given
+    ],
+    ids=["rendered", "walked"],
+)
+def test_keys_that_are_not_strings_are_judged_by_their_text(chunk: dict[Any, Any]) -> None:
+    """{0: ...} and {None: ...} are kept under the keys JSON writes and a secret beside them is
+    still redacted, whether the value was rendered before the walk or walked as the app gave it
+    (a token found first by the quick check of a flat dict)."""
+    for limits in ({}, {"max_chars": 16, "max_items": 10}):
+        event = redact({"event": "run.chunk", "chunk": chunk}, Redactor(**limits))
+        assert {"0": False, "null": "n", "api_key": REDACTED} == event["chunk"][""]
+        assert "chunk..api_key" in event["redacted"]
 
 
 def test_envelope_fields_are_never_redacted() -> None:

@@ -117,7 +117,8 @@ class Plain:
         (2**64, str(2**64)),
         (-(2**70), str(-(2**70))),
         ("\udcff lone", "\\udcff lone"),
-        ({1: "a", (2, 3): "b", None: "c"}, {"1": "a", "(2, 3)": "b", "None": "c"}),
+        # Keys orjson writes are named as orjson names them ("null"); the rest by str().
+        ({1: "a", (2, 3): "b", None: "c"}, {"1": "a", "(2, 3)": "b", "null": "c"}),
         (Plain, repr(Plain)),
     ],
 )
@@ -254,6 +255,18 @@ def test_enums_are_written_the_same_in_small_and_large_events() -> None:
         LOW = 1
 
     assert {"level": 1} == to_jsonable({"level": Level.LOW}, max_chars=100, max_items=10)
+
+
+def test_keys_that_are_not_strings_are_named_as_orjson_names_them() -> None:
+    """The careful walk names None, booleans, numbers, enums and dates as keys the way a dict
+    written whole does ("null", "true"), so a dict reads the same whether it was cut or not."""
+    import enum
+
+    class Level(enum.Enum):
+        LOW = 1
+
+    value = {None: 1, True: 2, 3: 3, 1.5: 4, Level.LOW: 5, dt.date(2024, 1, 2): 6}
+    assert orjson.loads(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)) == convert(value)
 
 
 # -- array-likes: numpy, pandas, tensors ------------------------------------------------------
