@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,3 +50,36 @@ def test_viewer_load_quick_prints_every_row() -> None:
     assert "2,040 / 204 / 34" in out, out  # 34 traces of 60 events and 6 runs each
     assert "(0 files opened," in out, out  # an idle viewer's rescans open nothing
     assert "no traces seen" not in out, out
+
+
+def _tail_verdict() -> Any:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import viewer_load
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return viewer_load.tail_verdict
+
+
+def _tail(rss_growth_kib: int, index_growth_kib: int) -> list[tuple[float, int, int]]:
+    """Ten minutes of samples, RSS 80 MiB plus linear growth, the index a part of it."""
+    return [
+        (t, 80 * 1024 + rss_growth_kib * t // 600, 256 + index_growth_kib * t // 600)
+        for t in range(601)
+    ]
+
+
+def test_the_tail_is_flat_when_only_the_index_grows() -> None:
+    """RSS that grows by no more than the index of traces out of memory is flat, even when
+    that is more than the target of RSS itself (the index grows by design)."""
+    text, flat = _tail_verdict()(_tail(rss_growth_kib=5 * 1024, index_growth_kib=5 * 1024))
+    assert flat, text
+    assert "(+0.0%)" in text, text  # the rest
+
+
+def test_the_tail_is_not_flat_when_the_rest_grows() -> None:
+    """Growth beyond the index, more than the target, is not flat: the index cannot hide it."""
+    text, flat = _tail_verdict()(_tail(rss_growth_kib=8 * 1024, index_growth_kib=2 * 1024))
+    assert not flat, text
+    text, flat = _tail_verdict()(_tail(rss_growth_kib=3 * 1024, index_growth_kib=0))
+    assert flat, text

@@ -85,6 +85,34 @@ async def test_shows_traces_newest_first_with_status(
         assert labels(app)[0].startswith("✓ Nov 24 06:49  second  chain  1.23 s  ⚠ error inside")
 
 
+@pytest.mark.parametrize("tune", [True, False])
+async def test_the_allocator_policy_is_set_once_the_directory_is_loaded(
+    tune: bool,
+    files: TraceFiles,
+    make_app: Callable[..., TraceViewer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Asked to (as jsontrace-view asks), the app fixes the allocator's policy once, after
+    every trace on disk is read; not asked (tests, embedders), it leaves the process's alone."""
+    import jsontrace_view._memory
+
+    files.trace("first")
+    files.trace("second")
+    traces_read_when_set: list[int] = []
+    monkeypatch.setattr(
+        jsontrace_view._memory,
+        "keep_large_blocks_apart",
+        lambda: traces_read_when_set.append(app.store.trace_count) or True,
+    )
+    app = make_app(tune_allocator=tune)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await loaded(pilot)
+        files.trace("third")  # arrives while tailing: the policy is not set again
+        await wait_for(pilot, lambda: app.store.trace_count == 3)
+
+    assert ([2] if tune else []) == traces_read_when_set
+
+
 async def test_expanding_creates_children_lazily(
     files: TraceFiles, make_app: Callable[..., TraceViewer]
 ) -> None:

@@ -229,20 +229,20 @@ def test_the_demo_never_imports_a_users_package_from_the_current_directory(
     assert list(out.glob("trace-*.jsonl"))
 
 
-def test_the_allocator_policy_is_set_before_the_app_starts(
+def test_jsontrace_view_asks_the_app_for_the_allocator_policy(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """jsontrace-view fixes glibc's mmap threshold before the app reads anything (see _memory)."""
-    import jsontrace_view._memory
+    """jsontrace-view runs the app with the allocator's policy on (set once loaded: see _memory)."""
     import jsontrace_view.app
     from jsontrace_view import cli
 
-    calls: list[str] = []
+    asked: list[bool] = []
     monkeypatch.setattr(
-        jsontrace_view._memory, "keep_large_blocks_apart", lambda: calls.append("policy") or True
+        jsontrace_view.app.TraceViewer,
+        "run",
+        lambda self: asked.append(self._tune_allocator),
     )
-    monkeypatch.setattr(jsontrace_view.app.TraceViewer, "run", lambda self: calls.append("app"))
     monkeypatch.setattr(cli, "_not_a_terminal", lambda: None)
 
     assert 0 == main([str(tmp_path)])
-    assert ["policy", "app"] == calls
+    assert [True] == asked

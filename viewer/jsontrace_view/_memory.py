@@ -15,6 +15,11 @@ UI thread's and the reading thread's about equally, more than half of it free
 holes. With the threshold fixed at :data:`MMAP_THRESHOLD` they grew 0.2 MiB,
 and RSS only by the index itself (docs/performance.md, "Fourth round").
 
+The viewer sets the policy once the directory is loaded, not before: loading
+1M events took 20-45% longer under it (every block of 64 KiB or more in fresh
+pages, faulted in and unmapped again), and what it prevents is the slow
+growth of a viewer left tailing, which only starts then.
+
 Fixing the threshold also switches glibc's adjustment off, which is the point.
 Elsewhere (macOS, musl) nothing is done: the knob and the behaviour it
 corrects are glibc's. A user who chose a threshold (``MALLOC_MMAP_THRESHOLD_`` or
@@ -37,8 +42,9 @@ _M_MMAP_THRESHOLD: Final = -3  # from glibc's malloc.h
 def keep_large_blocks_apart() -> bool:
     """Fix glibc's mmap threshold at :data:`MMAP_THRESHOLD`; whether it was set.
 
-    Call it once, early (before the directory is read). Does nothing, and says
-    so, when the C library is not glibc or the user already chose a threshold.
+    Call it once, when the directory is loaded (``TraceViewer(tune_allocator=True)``
+    does). Does nothing, and says so, when the C library is not glibc or the user
+    already chose a threshold.
     """
     if _user_chose():
         return False

@@ -48,7 +48,7 @@ from jsontrace.render import health, plural, printable
 from jsontrace.stats import compute
 from jsontrace.store import ERROR, RUNNING, RunRecord, RunStore, bulk_load, root_order
 
-from . import _takeaway
+from . import _memory, _takeaway
 from ._search import Search
 from .messages import DataReady, Loaded, LoadProgress, Notice, TracesDropped
 from .watch import RESCAN, DirectoryWatcher, Hints
@@ -159,6 +159,7 @@ class TraceViewer(App[None]):
         flush_interval: float = 0.05,
         limit: int = 500,
         window: int = WINDOW,
+        tune_allocator: bool = False,
     ) -> None:
         super().__init__()
         self.directory = Path(directory)
@@ -179,6 +180,8 @@ class TraceViewer(App[None]):
         self._unfrozen = False  # whether gc.unfreeze() ran after the first eviction
         self.hints = Hints()
         self.loaded = False
+        #: Whether to fix the allocator's policy once loaded (jsontrace-view does; see _memory).
+        self._tune_allocator = tune_allocator
         # None: follow if the newest trace is still running once loaded, or there is none.
         self._follow_auto = follow is None
         self.follow = bool(follow)
@@ -401,6 +404,11 @@ class TraceViewer(App[None]):
     def on_loaded(self, message: Loaded) -> None:
         self.query_one("#progress", ProgressBar).display = False
         self.loaded = True
+        if self._tune_allocator:
+            # Now, not before: the load runs faster under glibc's own policy, the tail
+            # that follows (for days) needs the fixed one.
+            self._tune_allocator = False
+            _memory.keep_large_blocks_apart()
         if self._follow_auto:
             # Opened on an app that is writing, or on an empty directory (the app is
             # about to start): watch it stream without touching a key.

@@ -190,11 +190,10 @@ def _print_tree(directory: Path) -> int:
 
 def _run_app(directory: Path, *, poll: bool, follow: bool | None = None) -> int:
     # follow=None: the app follows when the newest trace is still running once loaded.
-    from ._memory import keep_large_blocks_apart
     from .app import TraceViewer
 
-    keep_large_blocks_apart()  # before anything is read: the viewer may run for days
-    TraceViewer(directory, poll=poll, follow=follow).run()
+    # The allocator's policy for a viewer that may run for days, set once loaded (see _memory).
+    TraceViewer(directory, poll=poll, follow=follow, tune_allocator=True).run()
     return 0
 
 
