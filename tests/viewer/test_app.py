@@ -304,6 +304,29 @@ async def test_status_bar_counts_files_runs_events_and_bad_lines(
         assert "1 file · 1 trace · 2 runs · 4 events · 1 bad line · 1 problem" in status
 
 
+async def test_a_narrow_status_bar_keeps_what_is_wrong(
+    tmp_path: Path, make_app: Callable[..., TraceViewer]
+) -> None:
+    """At 80 columns a long path and five counters do not fit: the files, the runs and then the
+    path give way, never the bad lines at the end; wide enough, everything is said again."""
+    deep = tmp_path / "projects" / "assistant" / "evaluation-runs" / "traces-of-today"
+    files = TraceFiles(deep)
+    files.trace("t", children=1)
+    with files.path.open("ab") as f:
+        f.write(b"this is not json\n")
+    app = make_app(directory=deep)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        status = app.query_one("#status")
+        assert status.content_size.width >= len(app._status.plain), app._status.plain
+        assert app._status.plain.startswith("traces-of-today  · 1 trace · 4 events · ")
+        assert app._status.plain.endswith("1 bad line · 1 problem")
+
+        await pilot.resize_terminal(250, 24)
+        await pilot.pause()
+        assert f"{deep}  · 1 file · 1 trace · 2 runs · 4 events · 1 bad line" in app._status.plain
+
+
 async def test_q_and_ctrl_c_quit(make_app: Callable[..., TraceViewer], files: TraceFiles) -> None:
     """Both q and ctrl+c leave the app cleanly."""
     files.trace("t")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from rich.console import Console
 from textual.widgets import Static
 
@@ -63,6 +65,29 @@ async def test_a_huge_input_shows_a_screenful_and_v_pages_through_it(
         assert pager.page == page
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, PagerScreen))
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+async def test_the_pager_header_always_says_where_you_are(
+    columns: int, files: TraceFiles, make_app: Callable[..., TraceViewer]
+) -> None:
+    """At 80 columns the key hints give way and the heading is shortened, so the position in
+    the value shows whole; wide enough, the hints are back."""
+    files.start("a-run-with-a-long-descriptive-name", inputs={"prompt": "x" * 100_000})
+    files.end("a-run-with-a-long-descriptive-name", outputs="done")
+    app = make_app()
+    async with app.run_test(size=(columns, 30)) as pilot:
+        await loaded(pilot)
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, PagerScreen))
+        await pilot.pause(0.1)
+        pager = app.screen
+        assert isinstance(pager, PagerScreen)
+        header = shown_text(pager._header, width=columns).rstrip("\n")
+        total = f"{len(pager.text):,}"
+        assert re.search(rf"characters 1–[0-9,]+ of {total} \(\d+%\)", header), header
+        assert len(header) <= columns
+        assert ("escape closes" in header) == (columns == 160), header
 
 
 async def test_the_raw_view_shows_a_bounded_prefix_of_many_lines(

@@ -75,12 +75,16 @@ class PagerScreen(ModalScreen[None]):
         total = len(self.text)
         shown = f"{self.start + 1:,}–{self.end:,}" if total else "0"
         percent = f" ({self.end * 100 // total}%)" if total else ""
-        header = Text.assemble(
-            (printable(self.heading), "bold"),
-            f"  characters {shown} of {total:,}{percent}",
-            ("  ·  space/b page, g/G start/end, escape closes", "dim"),
-            no_wrap=True,
-        )
+        where = f"  characters {shown} of {total:,}{percent}"
+        keys = "  ·  space/b page, g/G start/end, escape closes"
+        heading = Text(printable(self.heading), style="bold")
+        width = self._header.content_size.width or self.app.size.width
+        # Narrow (80 columns): the keys go first (? lists them), then the heading is
+        # shortened, so that where you are in the value always shows.
+        if heading.cell_len + len(where) + len(keys) > width:
+            keys = ""
+            heading.truncate(max(width - len(where), 8), overflow="ellipsis")
+        header = Text.assemble(heading, where, (keys, "dim"), no_wrap=True)
         self._header.update(header)
         self._body.update(Text(printable(self.page, multiline=True)))
 
