@@ -16,7 +16,7 @@ holes. With the threshold fixed at :data:`MMAP_THRESHOLD` they grew 0.2 MiB,
 and RSS only by the index itself (docs/performance.md, "Fourth round").
 
 The viewer sets the policy once the directory is loaded, not before: loading
-1M events took 20-45% longer under it (every block of 64 KiB or more in fresh
+1M events took 20-47% longer under it (every block of 64 KiB or more in fresh
 pages, faulted in and unmapped again), and what it prevents is the slow
 growth of a viewer left tailing, which only starts then.
 

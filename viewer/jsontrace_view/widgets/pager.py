@@ -79,8 +79,8 @@ class PagerScreen(ModalScreen[None]):
         keys = "  ·  space/b page, g/G start/end, escape closes"
         heading = Text(printable(self.heading), style="bold")
         width = self._header.content_size.width or self.app.size.width
-        # Narrow (80 columns): the keys go first (? lists them), then the heading is
-        # shortened, so that where you are in the value always shows.
+        # Narrow (80 columns): the key hints go first (the help, ?, lists them under v),
+        # then the heading is shortened, so that where you are in the value always shows.
         if heading.cell_len + len(where) + len(keys) > width:
             keys = ""
             heading.truncate(max(width - len(where), 8), overflow="ellipsis")
