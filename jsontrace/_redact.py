@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from . import format as fmt
-from ._serialize import default, to_jsonable
+from ._serialize import default, key_text, to_jsonable
 
 __all__ = ["CUT_MARGIN", "ENVELOPE", "REDACTED", "Redactor"]
 
@@ -578,8 +578,8 @@ class Redactor:
         return _may_hold_shape(text) and _has_shape(text)
 
     def _is_secret_key(self, key: object) -> bool:
-        # Keys that are not strings (``{0: ...}``) are written as their text: judge that.
-        key = key if isinstance(key, str) else str(key)
+        # Keys that are not strings (``{0: ...}``, an enum) are judged by the name written.
+        key = key if type(key) is str else key_text(key)
         verdict = self._key_cache.get(key)
         if verdict is None:
             verdict = self._key.search(key) is not None and _HARMLESS_KEYS.search(key) is None
@@ -622,8 +622,9 @@ class Redactor:
             out = {}
             entries = iter(value.items())
             for key, item in itertools.islice(entries, self._max_items):
-                where = f"{path}.{key}"
-                if not _blank(item) and self._is_secret_key(key):
+                name = key if type(key) is str else key_text(key)  # as the file names it
+                where = f"{path}.{name}"
+                if not _blank(item) and self._is_secret_key(name):
                     out[key] = REDACTED
                     paths.append(where)
                 else:

@@ -46,6 +46,7 @@ __all__ = [
     "default",
     "describe_error",
     "items_mark",
+    "key_text",
     "safe_repr",
     "to_jsonable",
     "truncate_str",
@@ -56,10 +57,15 @@ MAX_DEPTH = 128
 _INT_LIMIT = 2**63
 
 
-def _key_text(key: object) -> str:
+def key_text(key: object) -> str:
     """A dict key as the renderer writes it (orjson's ``OPT_NON_STR_KEYS``: ``None`` is
-    "null", ``True`` "true", an enum its value), so a value cut here and one written
-    whole name their keys alike; ``str()`` for keys orjson refuses (tuples, objects)."""
+    "null", ``True`` "true", an enum its value, a ``str`` subclass its text), so a value
+    cut here and one written whole name their keys alike, and redaction judges the name
+    the file shows; ``str()`` for keys orjson refuses (tuples, objects)."""
+    if type(key) is str:
+        return key
+    if type(key) is int:
+        return _safe_str(key)  # what orjson writes, without its round trip (keys are often ints)
     try:
         written: dict[str, None] = orjson.loads(
             orjson.dumps({key: None}, option=orjson.OPT_NON_STR_KEYS)
@@ -321,7 +327,7 @@ class _Walker:
         total, pairs = sized
         out: dict[Any, Any] = {}
         for key, item in itertools.islice(pairs, self.max_items):
-            name = key if isinstance(key, str) else _key_text(key)
+            name = key if type(key) is str else key_text(key)
             out[self._str(name)] = self.walk(item, depth + 1)
         if total > self.max_items:
             if self.keep_rest:

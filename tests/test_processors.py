@@ -215,7 +215,7 @@ def test_keys_with_escapes_in_json_are_still_found(key: str) -> None:
         {"": {0: False, None: "n", "api_key": "k"}},  # checked whole (rendered first)
         {"a": "sk-" + "0" * 20, "": {0: False, None: "n", "api_key": "k"}},  # walked as given
     ],
-    ids=["rendered", "walked"],
+    ids=["rendered-or-cut", "raw-to-scrub"],
 )
 def test_keys_that_are_not_strings_are_judged_by_their_text(chunk: dict[Any, Any]) -> None:
     """{0: ...} and {None: ...} are kept under the keys JSON writes and a secret beside them is
@@ -225,6 +225,23 @@ def test_keys_that_are_not_strings_are_judged_by_their_text(chunk: dict[Any, Any
         event = redact({"event": "run.chunk", "chunk": chunk}, Redactor(**limits))
         assert {"0": False, "null": "n", "api_key": REDACTED} == event["chunk"][""]
         assert "chunk..api_key" in event["redacted"]
+
+
+def test_an_enum_key_is_judged_by_the_name_the_file_shows() -> None:
+    """{Field.P: ...} is written "password": redacted as that, also when the dict is
+    walked as the app gave it, and its path names it so."""
+    import enum
+
+    class Field(enum.Enum):
+        P = "password"  # its text, "Field.P", looks like no secret
+
+    for chunk in (
+        {"x": {Field.P: "hunter2"}},
+        {"a": "sk-" + "0" * 20, "x": {Field.P: "hunter2"}},
+    ):
+        event = redact({"event": "run.chunk", "chunk": chunk})
+        assert {"password": REDACTED} == event["chunk"]["x"]
+        assert "chunk.x.password" in event["redacted"]
 
 
 def test_envelope_fields_are_never_redacted() -> None:

@@ -269,6 +269,18 @@ def test_keys_that_are_not_strings_are_named_as_orjson_names_them() -> None:
     assert orjson.loads(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)) == convert(value)
 
 
+def test_str_subclass_keys_come_out_as_plain_strings() -> None:
+    """A str-valued enum key is written as its value, a plain str, like any key of the walk."""
+    import enum
+
+    class Name(str, enum.Enum):
+        A = "a"
+
+    converted = convert({Name.A: 1, "b": 2})
+    assert {"a": 1, "b": 2} == converted
+    assert all(type(key) is str for key in converted)
+
+
 # -- array-likes: numpy, pandas, tensors ------------------------------------------------------
 
 
