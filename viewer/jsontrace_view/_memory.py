@@ -16,9 +16,10 @@ holes. With the threshold fixed at :data:`MMAP_THRESHOLD` they grew 0.2 MiB,
 and RSS only by the index itself (docs/performance.md, "Fourth round").
 
 The viewer sets the policy once the directory is loaded, not before: loading
-1M events took 20-47% longer under it (every block of 64 KiB or more in fresh
-pages, faulted in and unmapped again), and what it prevents is the slow
-growth of a viewer left tailing, which only starts then.
+1M events took 20-47% longer under it (three alternating pairs on a busy
+machine; every block of 64 KiB or more in fresh pages, faulted in and unmapped
+again), and what it prevents is the slow growth of a viewer left tailing,
+which only starts then.
 
 Fixing the threshold also switches glibc's adjustment off, which is the point.
 Elsewhere (macOS, musl) nothing is done: the knob and the behaviour it

@@ -78,12 +78,17 @@ class PagerScreen(ModalScreen[None]):
         where = f"  characters {shown} of {total:,}{percent}"
         keys = "  ·  space/b page, g/G start/end, escape closes"
         heading = Text(printable(self.heading), style="bold")
-        width = self._header.content_size.width or self.app.size.width
+        # Before the first layout: the screen less the box's border and padding.
+        width = self._header.content_size.width or self.app.size.width - 4
         # Narrow (80 columns): the key hints go first (the help, ?, lists them under v),
         # then the heading is shortened, so that where you are in the value always shows.
         if heading.cell_len + len(where) + len(keys) > width:
             keys = ""
-            heading.truncate(max(width - len(where), 8), overflow="ellipsis")
+            room = width - len(where)
+            if room < 8:  # too little to say anything: the position alone
+                heading, where = Text(), where.lstrip()
+            else:
+                heading.truncate(room, overflow="ellipsis")
         header = Text.assemble(heading, where, (keys, "dim"), no_wrap=True)
         self._header.update(header)
         self._body.update(Text(printable(self.page, multiline=True)))

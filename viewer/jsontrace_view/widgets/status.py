@@ -62,8 +62,9 @@ class StatusBar(Static):
         self._show()
 
     def _show(self) -> None:
+        notice = bool(self._state.notice)
         # A notice answers what you just did: it wraps rather than be cut at the edge.
-        self.set_class(bool(self._state.notice), "-notice")
+        self.set_class(notice, "-notice")
         width = self.content_size.width
         # The longest form that fits: at 80 columns a path and five counters do not,
         # and what is cut at the edge would be what is wrong (it comes last).
@@ -71,14 +72,18 @@ class StatusBar(Static):
             text = self._assemble(compact)
             if not width or text.cell_len <= width:
                 break
+        else:
+            if not notice:  # still too long (a long filter): cut before what is wrong
+                text = self._assemble(2, room=width)
         if text == self._shown:
             return  # unchanged: no repaint (the app asks several times a second)
         self.plain = text.plain  # what the line says, for tests and --print-like checks
         self._shown = text
         self.update(text)
 
-    def _assemble(self, compact: int) -> Text:
-        """The line; *compact* 1 leaves out the files and runs, 2 also the directory's path."""
+    def _assemble(self, compact: int, room: int = 0) -> Text:
+        """The line; *compact* 1 leaves out the files and runs, 2 also the directory's path;
+        with *room*, what comes before the health is cut to leave it that many cells."""
         directory, files, traces, runs, events, health, follow, filter_text, notice = self._state
         if compact == 2:  # the directory's own name: its path is what the line spares first
             directory = PurePath(directory).name or directory
@@ -93,6 +98,9 @@ class StatusBar(Static):
         counts = [(files, "file"), (traces, "trace"), (runs, "run"), (events, "event")]
         if compact:
             counts = counts[1:2] + counts[3:]
-        text.append("  · " + "".join(f"{plural(n, noun)} · " for n, noun in counts))
-        text.append(health, style="" if health == "no problems" else "bold red")
+        text.append("  · " + " · ".join(plural(n, noun) for n, noun in counts))
+        tail = Text.assemble(" · ", (health, "" if health == "no problems" else "bold red"), end="")
+        if room:
+            text.truncate(max(room - tail.cell_len, 0), overflow="ellipsis")
+        text.append_text(tail)
         return text
