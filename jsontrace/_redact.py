@@ -508,16 +508,21 @@ class Redactor:
 
     def _suspect(self, value: Any) -> Any:
         """*value* as plain data to walk if it may hold a secret, else None."""
+        found = False
         if type(value) is dict and len(value) <= _DIRECT_ITEMS and not self._always:
             verdict = self._check_flat(value)
-            if verdict is not None:
-                return value if verdict else None
+            if verdict is False:
+                return None
+            # True: a secret, found maybe before an entry that is not plain (a dataclass,
+            # a tuple, an enum) and that _scrub could not walk as given: the value is
+            # rendered first, as for None, so that what is walked is what is written.
+            found = bool(verdict)
         try:
             rendered: bytes | None = orjson.dumps(value, default=default, option=_RENDER_OPTIONS)
         except (TypeError, orjson.JSONEncodeError):
             rendered = None  # a cycle, a huge int...: walked below
         if rendered is not None and len(rendered) <= self._whole_below:
-            if not self._always and not self._may_hold_secret(rendered):
+            if not found and not self._always and not self._may_hold_secret(rendered):
                 return None
             return orjson.loads(rendered)
         # Too long to be written whole: the pre-check would scan what the renderer
@@ -536,7 +541,7 @@ class Redactor:
         gated = self._extra is None
         for key, item in value.items():
             # The cache holds string keys only (a verdict is about the key's text): a key
-            # found there is one.
+            # found there equals one (a str-valued enum member too, written as that text).
             secret = cached(key)
             if secret is None:
                 if type(key) is not str:

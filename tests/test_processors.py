@@ -244,6 +244,36 @@ def test_an_enum_key_is_judged_by_the_name_the_file_shows() -> None:
         assert "chunk.x.password" in event["redacted"]
 
 
+def test_a_token_first_does_not_let_what_follows_through() -> None:
+    """A flat dict whose first entry is a token, then values that are not plain JSON (a
+    dataclass, a tuple, an enum, header pairs named by an enum): each secret is redacted as it
+    would be without the token before it."""
+    import dataclasses
+    import enum
+
+    @dataclasses.dataclass
+    class Config:
+        api_key: str
+
+    class Token(enum.Enum):
+        T = "sk-" + "1" * 24
+
+    class Header(str, enum.Enum):
+        AUTH = "authorization"
+
+    for value, secret in (
+        (Config(api_key="hunter2secret"), "hunter2secret"),
+        (("x", {"password": "hunter2"}), "hunter2"),
+        (Token.T, "sk-" + "1" * 24),
+        ([[Header.AUTH, "Bearer hunter2"]], "hunter2"),
+    ):
+        alone = redact({"event": "run.chunk", "chunk": {"v": value}})
+        after = redact({"event": "run.chunk", "chunk": {"a": "sk-" + "0" * 20, "v": value}})
+        assert secret not in orjson.dumps(alone).decode(), alone
+        assert secret not in orjson.dumps(after).decode(), after
+        assert alone["chunk"]["v"] == after["chunk"]["v"]
+
+
 def test_envelope_fields_are_never_redacted() -> None:
     """Ids, host and the like are left alone even if they look like tokens."""
     event = {"event": "run.start", "run_id": "sk-" + "a" * 30, "host": "AKIA" + "A" * 16}

@@ -72,3 +72,13 @@ async def test_a_resize_redraws_the_line_for_the_new_width() -> None:
         await pilot.resize_terminal(80, 5)
         await pilot.pause()
         assert bar.plain.startswith("traces-of-today  · 29 traces")
+
+
+async def test_narrower_than_everything_what_is_wrong_is_what_shows() -> None:
+    """With a cell or none left before the health, the line is the health alone, cut to fit
+    if it must be (28 columns here: " · " and the health take 27)."""
+    plain, width = await shown(28)
+    assert plain == "3 bad lines · 3 problems"
+    plain, width = await shown(16)
+    assert len(plain) <= width
+    assert plain.startswith("3 bad lines")

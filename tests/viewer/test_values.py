@@ -91,6 +91,12 @@ async def test_the_pager_header_always_says_where_you_are(
         assert ("escape closes" in text) == (columns == 160), text
         assert ("a-run-with" in text) == (columns > 40), text
 
+        await pilot.press("G")  # the last page: bigger numbers, as long as they get
+        await pilot.pause()
+        text = shown_text(header, width=1000).strip()
+        assert re.search(rf"[0-9,]+–{total} of {total} \(100%\)", text), text
+        assert len(text) <= header.content_size.width, text
+
 
 async def test_the_raw_view_shows_a_bounded_prefix_of_many_lines(
     files: TraceFiles, make_app: Callable[..., TraceViewer]

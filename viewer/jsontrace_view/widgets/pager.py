@@ -87,6 +87,8 @@ class PagerScreen(ModalScreen[None]):
             room = width - len(where)
             if room < 8:  # too little to say anything: the position alone
                 heading, where = Text(), where.lstrip()
+                if len(where) > width:  # a late page of a huge value: no word, the numbers
+                    where = where.removeprefix("characters ")
             else:
                 heading.truncate(room, overflow="ellipsis")
         header = Text.assemble(heading, where, (keys, "dim"), no_wrap=True)

@@ -99,8 +99,14 @@ class StatusBar(Static):
         if compact:
             counts = counts[1:2] + counts[3:]
         text.append("  · " + " · ".join(plural(n, noun) for n, noun in counts))
-        tail = Text.assemble(" · ", (health, "" if health == "no problems" else "bold red"), end="")
+        health_style = "" if health == "no problems" else "bold red"
+        tail = Text.assemble(" · ", (health, health_style), end="")
         if room:
-            text.truncate(max(room - tail.cell_len, 0), overflow="ellipsis")
+            left = room - tail.cell_len
+            if left < 2:  # hardly a cell before it: what is wrong, alone
+                alone = Text(health, style=health_style, end="")
+                alone.truncate(room, overflow="ellipsis")
+                return alone
+            text.truncate(left, overflow="ellipsis")
         text.append_text(tail)
         return text
