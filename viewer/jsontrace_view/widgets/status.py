@@ -83,7 +83,8 @@ class StatusBar(Static):
 
     def _assemble(self, compact: int, room: int = 0) -> Text:
         """The line; *compact* 1 leaves out the files and runs, 2 also the directory's path;
-        with *room*, what comes before the health is cut to leave it that many cells."""
+        with *room* (the line's width), what comes before the health is cut so that all of
+        it fits, the health whole."""
         directory, files, traces, runs, events, health, follow, filter_text, notice = self._state
         if compact == 2:  # the directory's own name: its path is what the line spares first
             directory = PurePath(directory).name or directory
